@@ -1,0 +1,166 @@
+// Package cli wires ork's commands to the library: each command reads its
+// flags into options, calls one pkg/ function and prints the result.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/orkdev/ork/pkg/komposer"
+	"github.com/orkdev/ork/pkg/schema"
+)
+
+// Exit codes of ork.
+const (
+	ExitError    = 1
+	ExitChanges  = 2
+	ExitTampered = 3
+)
+
+// exitError carries a specific exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// Run runs ork with args (args[0] is the program name) and returns the exit
+// code. Errors are printed here and nowhere else.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	code := ExitError
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(stderr, msg)
+	}
+	return code
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:                 "ork",
+		Usage:                "compile a Komposer into one locked bundle per environment",
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		Flags:                globalFlags(),
+		EnableBashCompletion: false,
+		HideHelpCommand:      true,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return fmt.Errorf("%w (see `ork %s --help`)", err, c.Command.FullName())
+		},
+		Commands: []*cli.Command{
+			generateCommand(),
+			validateCommand(),
+			verifyCommand(),
+			initCommand(),
+			versionCommand(),
+		},
+	}
+}
+
+// globalFlags are accepted before and after the command name; a new set is
+// made for each command so their values never share state.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, EnvVars: []string{"ORK_FILE"}, Usage: "the Komposer (default: komposer.yaml here or in a directory above, up to the repository root)"},
+		&cli.BoolFlag{Name: "offline", EnvVars: []string{"ORK_OFFLINE"}, Usage: "use only the cache and the lock; fail if something is missing"},
+		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"ORK_CACHE_DIR"}, Usage: "where fetched sources are cached (default: the user cache directory)"},
+		&cli.BoolFlag{Name: "locked", EnvVars: []string{"ORK_LOCKED"}, Usage: "fail if ork.lock is missing or would change (CI)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: []string{"ORK_QUIET"}, Usage: "print only errors"},
+		&cli.BoolFlag{Name: "no-color", EnvVars: []string{"ORK_NO_COLOR"}, Usage: "never colour output (also NO_COLOR)"},
+	}
+}
+
+// withGlobals appends the global flags to a command's own.
+func withGlobals(flags ...cli.Flag) []cli.Flag {
+	return append(flags, globalFlags()...)
+}
+
+// globals are the global options, from wherever on the command line they
+// were given.
+type globals struct {
+	file     string
+	offline  bool
+	cacheDir string
+	locked   bool
+	quiet    bool
+	noColor  bool
+}
+
+func readGlobals(c *cli.Context) globals {
+	return globals{
+		file:     globalString(c, "file"),
+		offline:  globalBool(c, "offline"),
+		cacheDir: globalString(c, "cache-dir"),
+		locked:   globalBool(c, "locked"),
+		quiet:    globalBool(c, "quiet"),
+		noColor:  globalBool(c, "no-color") || os.Getenv("NO_COLOR") != "",
+	}
+}
+
+// setHere returns the innermost context on whose own command line name was
+// given, or c itself (whose value then comes from ORK_<FLAG> or the default).
+func setHere(c *cli.Context, name string) *cli.Context {
+	for _, cc := range c.Lineage() {
+		if cc.Command == nil && cc.App == nil {
+			continue
+		}
+		if slices.Contains(cc.LocalFlagNames(), name) {
+			return cc
+		}
+	}
+	return c
+}
+
+func globalString(c *cli.Context, name string) string { return setHere(c, name).String(name) }
+func globalBool(c *cli.Context, name string) bool     { return setHere(c, name).Bool(name) }
+
+// project is the Komposer a command works on.
+type project struct {
+	k         *komposer.Komposer
+	validator *schema.Validator
+	workDir   string
+}
+
+// loadProject finds and loads the Komposer named by -f, or the nearest one.
+func loadProject(g globals) (*project, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	start := g.file
+	if start == "" {
+		start = wd
+	}
+	path, err := komposer.Find(start)
+	if err != nil {
+		return nil, err
+	}
+	display := path
+	if r, err := filepath.Rel(wd, path); err == nil {
+		display = filepath.ToSlash(r)
+	}
+	v := schema.New()
+	k, err := komposer.Load(path, display, v)
+	if err != nil {
+		return nil, err
+	}
+	return &project{k: k, validator: v, workDir: wd}, nil
+}

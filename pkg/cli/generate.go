@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/compose"
+)
+
+func generateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "generate",
+		Usage: "generate artefacts from the Komposer",
+		Subcommands: []*cli.Command{{
+			Name:      "bundle",
+			Usage:     "build one locked bundle per environment",
+			ArgsUsage: " ",
+			Flags: withGlobals(
+				&cli.StringSliceFlag{Name: "env", EnvVars: []string{"ORK_ENV"}, Usage: "environment to build (repeatable; default: all)"},
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, EnvVars: []string{"ORK_OUTPUT"}, Usage: "FILE.yaml (one environment), DIR/ (DIR/<env>.yaml) or - (stdout, one environment); default: bundles/ next to the Komposer"},
+			),
+			Action: runGenerate,
+		}},
+	}
+}
+
+func runGenerate(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("generate bundle takes no arguments, got %q", c.Args().Slice())
+	}
+	g := readGlobals(c)
+	p, err := loadProject(g)
+	if err != nil {
+		return err
+	}
+	envs := c.StringSlice("env")
+	out := c.String("output")
+	if out == "" {
+		out = filepath.Join(p.k.Dir, "bundles") + string(filepath.Separator)
+	}
+	toDir := strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(filepath.Separator))
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		toDir = true
+	}
+	if !toDir && len(envs) != 1 && !(len(envs) == 0 && len(p.k.Environments) == 1) {
+		return fmt.Errorf("-o %s writes one bundle; choose one environment with --env, or give a directory (-o DIR/)", out)
+	}
+	bundles, err := compose.Bundles(c.Context, compose.Options{
+		Komposer: p.k, Environments: envs, Validator: p.validator, WorkDir: p.workDir,
+	})
+	if err != nil {
+		return err
+	}
+	if out == "-" {
+		_, err := c.App.Writer.Write(bundles[0].Data)
+		return err
+	}
+	files := make([]bundle.File, len(bundles))
+	for i, b := range bundles {
+		path := out
+		if toDir {
+			path = filepath.Join(out, b.Katalog.Env.Name+".yaml")
+		}
+		files[i] = bundle.File{Path: path, Data: b.Data}
+	}
+	changed, err := bundle.WriteFiles(files)
+	if err != nil {
+		return err
+	}
+	if g.quiet {
+		return nil
+	}
+	for i, b := range bundles {
+		state := "unchanged"
+		if changed[i] {
+			state = "written"
+		}
+		fmt.Fprintf(c.App.Writer, "%s: %s %s (%s)\n", b.Katalog.Env.Name, relTo(p.workDir, files[i].Path), state, summary(b.Katalog))
+	}
+	return nil
+}
+
+// summary counts a Katalog's manifests for one line of output.
+func summary(k *compose.Katalog) string {
+	crds := 0
+	for _, id := range k.IDs {
+		if id.Kind == "CustomResourceDefinition" {
+			crds++
+		}
+	}
+	s := fmt.Sprintf("%d manifests", len(k.IDs)-crds)
+	if crds > 0 {
+		s += fmt.Sprintf(", %d CRDs", crds)
+	}
+	return s
+}
+
+func relTo(wd, path string) string {
+	if r, err := filepath.Rel(wd, path); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return path
+}
+

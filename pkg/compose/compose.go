@@ -1,0 +1,473 @@
+// Package compose builds each environment's Katalog: it loads the layers a
+// Komposer names, merges them in order, expands templates, and completes and
+// validates the result with the embedded schemas and the user's policies.
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/komposer"
+	"github.com/orkdev/ork/pkg/manifest"
+	"github.com/orkdev/ork/pkg/merge"
+	"github.com/orkdev/ork/pkg/schema"
+	"github.com/orkdev/ork/pkg/source/file"
+)
+
+// Options say what to build.
+type Options struct {
+	Komposer     *komposer.Komposer
+	Environments []string // empty: every environment, in the Komposer's order
+	Validator    *schema.Validator
+	WorkDir      string // messages show file paths relative to it
+}
+
+// Katalog is one environment's completed, validated Katalog.
+type Katalog struct {
+	Env       Env
+	IDs       []manifest.ID    // in bundle order
+	Manifests []map[string]any // Manifests[i] has identity IDs[i]
+	Pins      []bundle.Pin     // what the environment was built from
+	Additions []Addition       // overlay documents that matched no source manifest
+	byID      map[manifest.ID]*entry
+}
+
+// Addition is a manifest that an overlay or override added rather than
+// changed: worth a look, since a misspelt name in an overlay adds a
+// manifest instead of patching one.
+type Addition struct {
+	ID     manifest.ID
+	Pos    manifest.Pos
+	Source string
+}
+
+// layer is one source, overlay or the overrides, loaded and decoded.
+type layer struct {
+	pin      bundle.Pin
+	docs     []*manifest.Doc
+	policies []schema.PolicyFile
+	additive bool // overlays and overrides: new identities are reported
+}
+
+// entry is one manifest of an environment as the layers build it.
+type entry struct {
+	id     manifest.ID
+	obj    map[string]any
+	docs   []*manifest.Doc // the documents merged into it, in order
+	policy *schema.Violation
+}
+
+// Build returns the Katalog of each environment asked for. All problems
+// found are returned together, each naming its file, line and source.
+func Build(ctx context.Context, opts Options) ([]*Katalog, error) {
+	k := opts.Komposer
+	envs, err := selectEnvironments(k, opts.Environments)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{opts: opts, k: k, overlays: map[string]*layer{}}
+
+	var problems problemList
+	var sources []*layer
+	for _, s := range k.Sources {
+		l, err := b.loadSource(s)
+		if err != nil {
+			problems.addErr(err)
+			continue
+		}
+		sources = append(sources, l)
+	}
+	overrides := &layer{docs: k.Overrides, additive: true}
+	if err := uniqueIDs(overrides.docs); err != nil {
+		problems.addErr(err)
+	}
+
+	var katalogs []*Katalog
+	for _, env := range envs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		layers := slices.Clone(sources)
+		ok := true
+		for _, o := range env.Overlays {
+			l, err := b.loadOverlay(env, o)
+			if err != nil {
+				problems.addErr(err)
+				ok = false
+				continue
+			}
+			layers = append(layers, l)
+		}
+		if !ok || len(problems) > 0 {
+			continue
+		}
+		layers = append(layers, overrides)
+		katalogs = append(katalogs, b.merge(Env{Name: env.Name, Production: env.Production}, layers, &problems))
+	}
+	if len(problems) > 0 {
+		return nil, problems.err()
+	}
+
+	b.complete(katalogs, &problems)
+	if len(problems) > 0 {
+		return nil, problems.err()
+	}
+	for i, kat := range katalogs {
+		var policies []schema.PolicyFile
+		for _, l := range b.layersOf(envs[i], sources, overrides) {
+			policies = append(policies, l.policies...)
+		}
+		if len(policies) > 0 {
+			b.applyPolicies(kat, policies, &problems)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems.err()
+	}
+	for _, kat := range katalogs {
+		kat.finish()
+	}
+	return katalogs, nil
+}
+
+func selectEnvironments(k *komposer.Komposer, names []string) ([]komposer.Environment, error) {
+	if len(names) == 0 {
+		return k.Environments, nil
+	}
+	var out []komposer.Environment
+	var errs []error
+	seen := map[string]bool{}
+	for _, n := range names {
+		e, ok := k.Environment(n)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: unknown environment %q (known: %s)", k.Display, n, strings.Join(k.EnvironmentNames(), ", ")))
+			continue
+		}
+		if !seen[n] {
+			out = append(out, *e)
+			seen[n] = true
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+type builder struct {
+	opts     Options
+	k        *komposer.Komposer
+	overlays map[string]*layer // by path: environments may share overlays
+}
+
+func (b *builder) layersOf(env komposer.Environment, sources []*layer, overrides *layer) []*layer {
+	out := slices.Clone(sources)
+	for _, o := range env.Overlays {
+		out = append(out, b.overlays[o])
+	}
+	return append(out, overrides)
+}
+
+func (b *builder) loadSource(s komposer.Source) (*layer, error) {
+	switch {
+	case s.Git != nil:
+		return nil, manifest.Errorf(s.Pos, s.Name, "git sources are not supported by this build of ork yet")
+	case s.OCI != "":
+		return nil, manifest.Errorf(s.Pos, s.Name, "oci sources are not supported by this build of ork yet")
+	}
+	l, err := b.loadPath(s.Name, s.Path, "path", s.Pos)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (b *builder) loadOverlay(env komposer.Environment, rel string) (*layer, error) {
+	if env.Branch != "" {
+		return nil, manifest.Errorf(env.Pos, "", "environment %q: branch environments are not supported by this build of ork yet", env.Name)
+	}
+	if l, ok := b.overlays[rel]; ok {
+		return l, nil
+	}
+	l, err := b.loadPath(rel, rel, "overlay", env.Pos)
+	if err != nil {
+		return nil, err
+	}
+	l.additive = true
+	b.overlays[rel] = l
+	return l, nil
+}
+
+// loadPath reads a path: source or overlay and decodes its files.
+func (b *builder) loadPath(name, rel, typ string, pos manifest.Pos) (*layer, error) {
+	tree, base, err := file.Load(b.k.Root, b.k.Dir, rel, b.k.Path)
+	if err != nil {
+		return nil, manifest.Errorf(pos, name, "%s %s: %v", typ, name, err)
+	}
+	l := &layer{pin: bundle.Pin{Name: name, Type: typ, Location: rel, ID: tree.Digest()}}
+	var errs []error
+	for _, f := range tree.Files {
+		display := b.display(filepath.Join(base, filepath.FromSlash(f.Path)))
+		if strings.HasSuffix(f.Path, ".cue") {
+			p := schema.PolicyFile{File: display, Source: name, Data: f.Data}
+			if err := p.Parse(); err != nil {
+				errs = append(errs, fmt.Errorf("%w (source %q)", err, name))
+				continue
+			}
+			l.policies = append(l.policies, p)
+			continue
+		}
+		docs, err := manifest.Decode(display, name, f.Data)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		l.docs = append(l.docs, docs...)
+	}
+	if err := uniqueIDs(l.docs); err != nil {
+		errs = append(errs, err)
+	}
+	return l, errors.Join(errs...)
+}
+
+// display shows path relative to the working directory, slash-separated.
+func (b *builder) display(path string) string {
+	if b.opts.WorkDir != "" {
+		if r, err := filepath.Rel(b.opts.WorkDir, path); err == nil {
+			return filepath.ToSlash(r)
+		}
+	}
+	return filepath.ToSlash(path)
+}
+
+// uniqueIDs reports documents of one layer that share an identity.
+func uniqueIDs(docs []*manifest.Doc) error {
+	seen := map[manifest.ID]*manifest.Doc{}
+	var errs []error
+	for _, d := range docs {
+		if first, dup := seen[d.ID]; dup {
+			errs = append(errs, manifest.Errorf(d.Pos, d.Source, "%s is defined twice in one layer (first at %s)", d.ID, first.Pos))
+			continue
+		}
+		seen[d.ID] = d
+	}
+	return errors.Join(errs...)
+}
+
+// merge applies the layers in order and expands templates.
+func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalog {
+	kat := &Katalog{Env: env, byID: map[manifest.ID]*entry{}}
+	for _, l := range layers {
+		if l.pin.Type != "" {
+			kat.Pins = append(kat.Pins, l.pin)
+		}
+		for _, d := range l.docs {
+			e, ok := kat.byID[d.ID]
+			if !ok {
+				e = &entry{id: d.ID}
+				kat.byID[d.ID] = e
+				kat.IDs = append(kat.IDs, d.ID)
+				if l.additive {
+					kat.Additions = append(kat.Additions, Addition{ID: d.ID, Pos: d.Pos, Source: d.Source})
+				}
+			}
+			merged := merge.Patch(e.obj, d.Object)
+			e.obj, _ = merged.(map[string]any)
+			e.docs = append(e.docs, d)
+		}
+	}
+	for _, id := range kat.IDs {
+		e := kat.byID[id]
+		_, errs := expand(e.obj, env, b.k.SecretDeclared)
+		for _, te := range errs {
+			pos, src := e.locate(te.path)
+			problems.add(problem{pos: pos, source: src, env: env.Name, subject: id.String(), msg: pathMsg(te.path, te.msg)})
+		}
+	}
+	return kat
+}
+
+// complete validates every manifest of every Katalog against its kind's
+// schema in one parallel pass, and fills in defaults.
+func (b *builder) complete(katalogs []*Katalog, problems *problemList) {
+	var objs []map[string]any
+	var entries []*entry
+	var envs []string
+	for _, kat := range katalogs {
+		for _, id := range kat.IDs {
+			e := kat.byID[id]
+			objs = append(objs, e.obj)
+			entries = append(entries, e)
+			envs = append(envs, kat.Env.Name)
+		}
+	}
+	results, err := b.opts.Validator.Complete(objs)
+	if err != nil {
+		problems.addErr(err)
+		return
+	}
+	for i, r := range results {
+		e := entries[i]
+		e.obj = r.Object
+		for _, v := range r.Violations {
+			pos, src := e.locate(v.Path)
+			problems.add(problem{pos: pos, source: src, env: envs[i], subject: e.id.String(), msg: v.Error()})
+		}
+	}
+}
+
+// applyPolicies unifies the user's CUE files with one environment's Katalog.
+func (b *builder) applyPolicies(kat *Katalog, files []schema.PolicyFile, problems *problemList) {
+	byKind := map[string]map[string]any{}
+	keys := map[[2]string]manifest.ID{}
+	for _, id := range kat.IDs {
+		name := policyKey(id)
+		if byKind[id.Kind] == nil {
+			byKind[id.Kind] = map[string]any{}
+		}
+		if other, dup := keys[[2]string{id.Kind, name}]; dup {
+			problems.add(problem{env: kat.Env.Name, subject: id.String(), msg: fmt.Sprintf("katalog.%s.%q is ambiguous for policies: %s has the same kind and name", id.Kind, name, other)})
+			continue
+		}
+		keys[[2]string{id.Kind, name}] = id
+		byKind[id.Kind][name] = kat.byID[id].obj
+	}
+	out, violations, err := b.opts.Validator.Policies(files, kat.Env, byKind)
+	if err != nil {
+		problems.addErr(fmt.Errorf("environment %s: %w", kat.Env.Name, err))
+		return
+	}
+	for _, v := range violations {
+		p := problem{env: kat.Env.Name, msg: v.Error()}
+		if len(v.Path) >= 3 && v.Path[0] == "katalog" {
+			if id, ok := keys[[2]string{v.Path[1], v.Path[2]}]; ok {
+				rel := v.Path[3:]
+				p.subject = id.String()
+				p.msg = pathMsg(rel, v.Msg)
+				p.pos, p.source = kat.byID[id].locate(rel)
+			}
+		}
+		for _, c := range v.Constraints {
+			p.constraints = append(p.constraints, b.display(c.Filename())+":"+strconv.Itoa(c.Line())+":"+strconv.Itoa(c.Column()))
+		}
+		problems.add(p)
+	}
+	if len(violations) > 0 {
+		return
+	}
+	// Policies may complete manifests and define new ones.
+	var added []map[string]any
+	var addedIDs []manifest.ID
+	for kind, byName := range out {
+		for name, v := range byName {
+			obj, _ := v.(map[string]any)
+			if id, ok := keys[[2]string{kind, name}]; ok {
+				kat.byID[id].obj = obj
+				continue
+			}
+			id, err := manifest.IDOf(obj)
+			if err != nil || id.Kind != kind || policyKey(id) != name {
+				problems.add(problem{env: kat.Env.Name, msg: fmt.Sprintf("a policy defines katalog.%s.%q, which is not a manifest of that kind and name", kind, name)})
+				continue
+			}
+			added = append(added, obj)
+			addedIDs = append(addedIDs, id)
+		}
+	}
+	if len(added) == 0 {
+		return
+	}
+	results, err := b.opts.Validator.Complete(added)
+	if err != nil {
+		problems.addErr(err)
+		return
+	}
+	for i, r := range results {
+		id := addedIDs[i]
+		for _, v := range r.Violations {
+			problems.add(problem{env: kat.Env.Name, subject: id.String(), msg: v.Error() + " (defined by a policy)"})
+		}
+		kat.byID[id] = &entry{id: id, obj: r.Object}
+		kat.IDs = append(kat.IDs, id)
+		kat.Additions = append(kat.Additions, Addition{ID: id, Source: "policy"})
+	}
+}
+
+func policyKey(id manifest.ID) string {
+	if id.Namespace != "" {
+		return id.Namespace + "/" + id.Name
+	}
+	return id.Name
+}
+
+// finish sorts the Katalog into bundle order.
+func (kat *Katalog) finish() {
+	manifest.SortIDs(kat.IDs)
+	kat.Manifests = make([]map[string]any, len(kat.IDs))
+	for i, id := range kat.IDs {
+		kat.Manifests[i] = kat.byID[id].obj
+	}
+}
+
+// locate finds where the value at path was last written: the position in
+// the latest layer that sets it, else the manifest's latest document.
+func (e *entry) locate(path []string) (manifest.Pos, string) {
+	sel := selectors(e.obj, path)
+	for i := len(e.docs) - 1; i >= 0; i-- {
+		if p, ok := e.docs[i].Position(sel); ok {
+			return p, e.docs[i].Source
+		}
+	}
+	// The field is not in any document (a missing required field): blame
+	// the deepest parent that some layer wrote.
+	for n := len(sel) - 1; n >= 0; n-- {
+		for i := len(e.docs) - 1; i >= 0; i-- {
+			if p, ok := e.docs[i].Position(sel[:n]); ok {
+				return p, e.docs[i].Source
+			}
+		}
+	}
+	if len(e.docs) == 0 {
+		return manifest.Pos{}, "policy"
+	}
+	last := e.docs[len(e.docs)-1]
+	return last.Pos, last.Source
+}
+
+// selectors turns a path into the merged value into one that finds the same
+// value in any layer: items of named lists are found by name, since layers
+// may hold them at other indices.
+func selectors(v any, path []string) []string {
+	out := make([]string, len(path))
+	for i, p := range path {
+		out[i] = p
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			idx, err := strconv.Atoi(p)
+			if err != nil || idx < 0 || idx >= len(x) {
+				v = nil
+				continue
+			}
+			v = x[idx]
+			if m, ok := v.(map[string]any); ok {
+				if name, ok := m["name"].(string); ok {
+					out[i] = "name=" + name
+				}
+			}
+		default:
+			v = nil
+		}
+	}
+	return out
+}
+
+func pathMsg(path []string, msg string) string {
+	if len(path) == 0 {
+		return msg
+	}
+	return strings.Join(path, ".") + ": " + msg
+}

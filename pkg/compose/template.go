@@ -1,0 +1,139 @@
+package compose
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Env is what templates and policies know of the environment being built.
+type Env struct {
+	Name       string `json:"name"`
+	Production bool   `json:"production"`
+}
+
+// templateError is a problem with a template at a path of a manifest.
+type templateError struct {
+	path []string
+	msg  string
+}
+
+// expand resolves templates and domain maps in a fully merged manifest, in
+// place: $ENV, ${env.name}, ${env.production}, $$, and maps with exactly the
+// keys default and environment under a domain key. ${secrets.NAME} stays as
+// written; declared says which names may be used.
+func expand(v any, env Env, declared func(string) bool) (any, []templateError) {
+	t := expander{env: env, declared: declared}
+	out := t.value(v, nil)
+	return out, t.errs
+}
+
+type expander struct {
+	env      Env
+	declared func(string) bool
+	errs     []templateError
+}
+
+func (t *expander) value(v any, path []string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := append(path[:len(path):len(path)], k)
+			if k == "domain" {
+				if d, ok := e.(map[string]any); ok && isDomainMap(d) {
+					pick := "environment"
+					if t.env.Production {
+						pick = "default"
+					}
+					x[k] = t.value(d[pick], append(p, pick))
+					continue
+				}
+			}
+			x[k] = t.value(e, p)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = t.value(e, append(path[:len(path):len(path)], fmt.Sprint(i)))
+		}
+		return x
+	case string:
+		if !strings.Contains(x, "$") {
+			return x
+		}
+		out, err := t.str(x)
+		if err != "" {
+			t.errs = append(t.errs, templateError{path: path, msg: err})
+		}
+		return out
+	}
+	return v
+}
+
+func isDomainMap(m map[string]any) bool {
+	if len(m) != 2 {
+		return false
+	}
+	_, d := m["default"]
+	_, e := m["environment"]
+	return d && e
+}
+
+const productionRef = "${env.production}"
+
+// str expands one string. It returns the value (a bool for a string that is
+// exactly ${env.production}) and an error message, or "".
+func (t *expander) str(s string) (any, string) {
+	if s == productionRef {
+		return t.env.Production, ""
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] != '$' {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		rest := s[i+1:]
+		switch {
+		case strings.HasPrefix(rest, "$"):
+			b.WriteByte('$')
+			i += 2
+		case strings.HasPrefix(rest, "ENV") && (len(rest) == 3 || !isWordByte(rest[3])):
+			b.WriteString(t.env.Name)
+			i += 4
+		case strings.HasPrefix(rest, "{"):
+			end := strings.IndexByte(rest, '}')
+			if end < 0 {
+				b.WriteString(s[i:])
+				i = len(s)
+				continue
+			}
+			ref := rest[1:end]
+			switch {
+			case ref == "env.name":
+				b.WriteString(t.env.Name)
+			case ref == "env.production":
+				fmt.Fprint(&b, t.env.Production)
+			case strings.HasPrefix(ref, "env."):
+				return s, fmt.Sprintf("unknown template ${%s}: the environment has only ${env.name} and ${env.production}", ref)
+			case strings.HasPrefix(ref, "secrets."):
+				name := strings.TrimPrefix(ref, "secrets.")
+				if !t.declared(name) {
+					return s, fmt.Sprintf("secret %q is not declared in the Komposer's secrets", name)
+				}
+				b.WriteString(s[i : i+2+end])
+			default:
+				b.WriteString(s[i : i+2+end])
+			}
+			i += 2 + end
+		default:
+			b.WriteByte('$')
+			i++
+		}
+	}
+	return b.String(), ""
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}

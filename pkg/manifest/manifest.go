@@ -1,0 +1,421 @@
+// Package manifest decodes Kubernetes-style YAML and JSON documents into plain
+// Go values, keeping where each one came from so that later errors can point
+// at a file, line and column.
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Pos is a position in a user's file. Line and Col are 1-based; zero means
+// unknown.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// String formats the position as file:line:col, leaving out what is unknown.
+func (p Pos) String() string {
+	switch {
+	case p.File == "":
+		return ""
+	case p.Line == 0:
+		return p.File
+	case p.Col == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// Error is an error about user input at a position, from a named source.
+type Error struct {
+	Pos    Pos
+	Source string
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if s := e.Pos.String(); s != "" {
+		b.WriteString(s)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	if e.Source != "" {
+		fmt.Fprintf(&b, " (source %q)", e.Source)
+	}
+	return b.String()
+}
+
+// Errorf returns an *Error at pos from source.
+func Errorf(pos Pos, source, format string, args ...any) error {
+	return &Error{Pos: pos, Source: source, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ID identifies a manifest within a Katalog: two documents with the same ID
+// are the same object, and later layers merge into earlier ones.
+type ID struct {
+	Group     string
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// String formats the ID as Kind[.group] [namespace/]name.
+func (id ID) String() string {
+	k := id.Kind
+	if id.Group != "" {
+		k += "." + id.Group
+	}
+	if id.Namespace != "" {
+		return k + " " + id.Namespace + "/" + id.Name
+	}
+	return k + " " + id.Name
+}
+
+// Less orders IDs by group, kind, namespace and name: the bundle's order.
+func (id ID) Less(o ID) bool {
+	if id.Group != o.Group {
+		return id.Group < o.Group
+	}
+	if id.Kind != o.Kind {
+		return id.Kind < o.Kind
+	}
+	if id.Namespace != o.Namespace {
+		return id.Namespace < o.Namespace
+	}
+	return id.Name < o.Name
+}
+
+// Group returns the API group of an apiVersion ("" for the core group).
+func Group(apiVersion string) string {
+	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
+		return apiVersion[:i]
+	}
+	return ""
+}
+
+// Doc is one decoded document of a layer.
+type Doc struct {
+	Object map[string]any
+	ID     ID
+	Pos    Pos    // where the document starts
+	Source string // the source or overlay it came from
+	node   *yaml.Node
+}
+
+// Decode reads every document of a YAML (or JSON) stream. Empty documents are
+// skipped. Each document must be a mapping with apiVersion, kind and
+// metadata.name; every problem found is returned, joined.
+func Decode(file, source string, data []byte) ([]*Doc, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var docs []*Doc
+	var errs []error
+	for i := 0; ; i++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			errs = append(errs, yamlError(file, source, err))
+			break // the decoder cannot resume after a syntax error
+		}
+		root := &n
+		if root.Kind == yaml.DocumentNode {
+			if len(root.Content) == 0 {
+				continue
+			}
+			root = root.Content[0]
+		}
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			continue // an empty document between separators
+		}
+		pos := Pos{File: file, Line: root.Line, Col: root.Column}
+		if root.Kind != yaml.MappingNode {
+			errs = append(errs, Errorf(pos, source, "document %d is a %s, not a mapping", i+1, kindName(root)))
+			continue
+		}
+		v, err := Value(file, source, root)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		obj := v.(map[string]any)
+		id, err := identity(obj)
+		if err != nil {
+			errs = append(errs, Errorf(pos, source, "%v", err))
+			continue
+		}
+		docs = append(docs, &Doc{Object: obj, ID: id, Pos: pos, Source: source, node: root})
+	}
+	return docs, errors.Join(errs...)
+}
+
+func identity(obj map[string]any) (ID, error) {
+	var missing []string
+	apiVersion, _ := obj["apiVersion"].(string)
+	if apiVersion == "" {
+		missing = append(missing, "apiVersion")
+	}
+	kind, _ := obj["kind"].(string)
+	if kind == "" {
+		missing = append(missing, "kind")
+	}
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	if name == "" {
+		missing = append(missing, "metadata.name")
+	}
+	if len(missing) > 0 {
+		return ID{}, fmt.Errorf("document has no %s", strings.Join(missing, ", "))
+	}
+	ns, _ := meta["namespace"].(string)
+	return ID{Group: Group(apiVersion), Kind: kind, Namespace: ns, Name: name}, nil
+}
+
+// IDOf returns the identity of a decoded object.
+func IDOf(obj map[string]any) (ID, error) { return identity(obj) }
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		return "scalar"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	return "mapping"
+}
+
+// yamlError turns a yaml.v3 error ("yaml: line 3: ...") into a positioned error.
+func yamlError(file, source string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if i := strings.IndexByte(rest, ':'); i > 0 {
+			if n, convErr := strconv.Atoi(rest[:i]); convErr == nil {
+				line, msg = n, strings.TrimSpace(rest[i+1:])
+			}
+		}
+	}
+	return Errorf(Pos{File: file, Line: line}, source, "invalid YAML: %s", msg)
+}
+
+// maxAliasExpansion bounds the values produced by YAML aliases, so that a
+// "billion laughs" document fails instead of exhausting memory.
+const maxAliasExpansion = 1 << 20
+
+// Value converts a YAML node to plain Go values: map[string]any, []any,
+// string, int64, float64, bool and nil. Integers stay integers, which CUE
+// needs. Timestamps and other tagged scalars stay strings.
+func Value(file, source string, n *yaml.Node) (any, error) {
+	c := converter{file: file, source: source}
+	return c.value(n, 0)
+}
+
+type converter struct {
+	file, source string
+	aliased      int
+}
+
+func (c *converter) errorf(n *yaml.Node, format string, args ...any) error {
+	return Errorf(Pos{File: c.file, Line: n.Line, Col: n.Column}, c.source, format, args...)
+}
+
+func (c *converter) value(n *yaml.Node, depth int) (any, error) {
+	if depth > 200 {
+		return nil, c.errorf(n, "document nests deeper than 200 levels")
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return c.value(n.Content[0], depth+1)
+	case yaml.AliasNode:
+		c.aliased++
+		if c.aliased > maxAliasExpansion {
+			return nil, c.errorf(n, "too many alias expansions")
+		}
+		return c.value(n.Alias, depth+1)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+				return nil, c.errorf(k, "YAML merge keys (<<) are not supported; use layers")
+			}
+			if k.Kind != yaml.ScalarNode {
+				return nil, c.errorf(k, "mapping key is a %s, not a string", kindName(k))
+			}
+			if _, dup := m[k.Value]; dup {
+				return nil, c.errorf(k, "duplicate key %q", k.Value)
+			}
+			val, err := c.value(v, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = val
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		l := make([]any, 0, len(n.Content))
+		for _, item := range n.Content {
+			val, err := c.value(item, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, val)
+		}
+		return l, nil
+	}
+	return c.scalar(n)
+}
+
+func (c *converter) scalar(n *yaml.Node) (any, error) {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, c.errorf(n, "%v", err)
+		}
+		return b, nil
+	case "!!int":
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			return i, nil
+		}
+		var u uint64
+		if err := n.Decode(&u); err == nil && u <= math.MaxInt64 {
+			return int64(u), nil
+		}
+		return nil, c.errorf(n, "integer %s does not fit in 64 bits", n.Value)
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, c.errorf(n, "%v", err)
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, c.errorf(n, "%s is not a number JSON can hold", n.Value)
+		}
+		return f, nil
+	case "!!binary":
+		return nil, c.errorf(n, "binary values are not supported in manifests")
+	}
+	return n.Value, nil
+}
+
+// Position returns where the value at path starts in the document, or the
+// document's own position when the path is not in it. Path elements are map
+// keys; a list is entered by index, or, when the list's items are maps with a
+// name key, by that name.
+func (d *Doc) Position(path []string) (Pos, bool) {
+	n := d.node
+	for _, sel := range path {
+		n = child(n, sel)
+		if n == nil {
+			return d.Pos, false
+		}
+	}
+	return Pos{File: d.Pos.File, Line: n.Line, Col: n.Column}, true
+}
+
+// KeyPosition is Position, but for a map entry it points at the key rather
+// than the value: the place to blame for a field that should not be there.
+func (d *Doc) KeyPosition(path []string) (Pos, bool) {
+	if len(path) == 0 {
+		return d.Pos, true
+	}
+	parent := d.node
+	for _, sel := range path[:len(path)-1] {
+		parent = child(parent, sel)
+		if parent == nil {
+			return d.Pos, false
+		}
+	}
+	last := path[len(path)-1]
+	if parent.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(parent.Content); i += 2 {
+			if k := parent.Content[i]; k.Value == last {
+				return Pos{File: d.Pos.File, Line: k.Line, Col: k.Column}, true
+			}
+		}
+		return d.Pos, false
+	}
+	return d.Position(path)
+}
+
+func child(n *yaml.Node, sel string) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == sel {
+				return n.Content[i+1]
+			}
+		}
+	case yaml.SequenceNode:
+		if name, ok := strings.CutPrefix(sel, "name="); ok {
+			for _, item := range n.Content {
+				if v := child(item, "name"); v != nil && v.Value == name && item.Kind == yaml.MappingNode {
+					return item
+				}
+			}
+			return nil
+		}
+		if i, err := strconv.Atoi(sel); err == nil && i >= 0 && i < len(n.Content) {
+			return n.Content[i]
+		}
+	}
+	return nil
+}
+
+// SortIDs sorts ids in bundle order.
+func SortIDs(ids []ID) {
+	sort.Slice(ids, func(i, j int) bool { return ids[i].Less(ids[j]) })
+}
+
+// Inline returns the mapping at path within d as a document of its own, for
+// manifests written inline in another file (the Komposer's overrides).
+func (d *Doc) Inline(path []string, source string) (*Doc, error) {
+	n := d.node
+	for _, sel := range path {
+		n = child(n, sel)
+		if n == nil {
+			return nil, fmt.Errorf("no %s in %s", strings.Join(path, "."), d.Pos.File)
+		}
+	}
+	pos := Pos{File: d.Pos.File, Line: n.Line, Col: n.Column}
+	if n.Kind != yaml.MappingNode {
+		return nil, Errorf(pos, source, "inline manifest is a %s, not a mapping", kindName(n))
+	}
+	v, err := Value(d.Pos.File, source, n)
+	if err != nil {
+		return nil, err
+	}
+	obj := v.(map[string]any)
+	id, err := identity(obj)
+	if err != nil {
+		return nil, Errorf(pos, source, "%v", err)
+	}
+	return &Doc{Object: obj, ID: id, Pos: pos, Source: source, node: n}, nil
+}

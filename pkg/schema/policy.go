@@ -1,0 +1,65 @@
+package schema
+
+import (
+	"fmt"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/parser"
+)
+
+// PolicyFile is a user's *.cue file from a source or overlay.
+type PolicyFile struct {
+	File   string // as shown in messages
+	Source string
+	Data   []byte
+}
+
+// Parse checks a policy file's syntax, so that a CUE syntax error is
+// reported once, at its position, whatever environments use the file.
+func (p PolicyFile) Parse() error {
+	_, err := parser.ParseFile(p.File, p.Data)
+	return err
+}
+
+// Policies unifies the user's policy files with the Katalog of one
+// environment. Each file sees env and katalog (manifests by kind, then by
+// name) and may constrain or add manifests. It returns the Katalog as the
+// policies complete it, and every violation, with paths from the root (so
+// they start with "katalog").
+func (v *Validator) Policies(files []PolicyFile, env any, katalog map[string]map[string]any) (map[string]map[string]any, []Violation, error) {
+	c, err := v.get()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer v.put(c)
+	scope := c.ctx.Encode(map[string]any{"env": env})
+	u := c.ctx.Encode(map[string]any{"env": env, "katalog": katalog})
+	for _, f := range files {
+		syntax, err := parser.ParseFile(f.File, f.Data)
+		if err != nil {
+			return nil, nil, err
+		}
+		val := c.ctx.BuildFile(syntax, cue.Scope(scope), cue.Filename(f.File))
+		if err := val.Err(); err != nil {
+			return nil, nil, fmt.Errorf("policy %s (source %q): %w", f.File, f.Source, err)
+		}
+		u = u.Unify(val)
+	}
+	k := u.LookupPath(cue.MakePath(cue.Str("katalog")))
+	if err := u.Validate(); err != nil {
+		return nil, violations(err, u), nil
+	}
+	if err := k.Validate(cue.Concrete(true)); err != nil {
+		return nil, violations(err, u), nil
+	}
+	var out map[string]map[string]any
+	if err := k.Decode(&out); err != nil {
+		return nil, violations(err, u), nil
+	}
+	for _, byName := range out {
+		for name, m := range byName {
+			byName[name] = normalize(m)
+		}
+	}
+	return out, nil, nil
+}

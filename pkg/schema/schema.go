@@ -1,0 +1,313 @@
+// Package schema validates and completes manifests, the Komposer and the lock
+// with ork's embedded CUE schemas, and evaluates users' CUE policies.
+package schema
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/build"
+	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
+
+	"github.com/orkdev/ork/schemas"
+)
+
+// Violation is one way a value fails a schema or a policy.
+type Violation struct {
+	Path        []string    // the field, from the root of the value checked
+	Msg         string      // CUE's message, without the path
+	Constraints []token.Pos // where the constraints that failed are written
+}
+
+// Error formats the violation as path: message.
+func (v Violation) Error() string {
+	if len(v.Path) == 0 {
+		return v.Msg
+	}
+	return strings.Join(v.Path, ".") + ": " + v.Msg
+}
+
+// compiled is the schema package built in one cue.Context. A context is not
+// safe for concurrent use, so each worker owns one.
+type compiled struct {
+	ctx   *cue.Context
+	root  cue.Value
+	kinds map[[2]string]cue.Value // (apiVersion, kind) -> definition
+}
+
+func compile() (*compiled, error) {
+	ctx := cuecontext.New()
+	inst := build.NewContext().NewInstance("schemas", nil)
+	names, err := fs.Glob(schemas.FS, "*.cue")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		src, err := fs.ReadFile(schemas.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := parser.ParseFile("schemas/"+name, src, parser.ParseComments)
+		if err != nil {
+			return nil, fmt.Errorf("embedded schema: %w", err)
+		}
+		if err := inst.AddSyntax(f); err != nil {
+			return nil, fmt.Errorf("embedded schema: %w", err)
+		}
+	}
+	root := ctx.BuildInstance(inst)
+	if err := root.Err(); err != nil {
+		return nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	c := &compiled{ctx: ctx, root: root, kinds: map[[2]string]cue.Value{}}
+	versions, err := root.LookupPath(cue.ParsePath("#Kinds")).Fields(cue.Definitions(true))
+	if err != nil {
+		return nil, fmt.Errorf("embedded schema #Kinds: %w", err)
+	}
+	for versions.Next() {
+		kinds, err := versions.Value().Fields(cue.Definitions(true))
+		if err != nil {
+			return nil, err
+		}
+		for kinds.Next() {
+			c.kinds[[2]string{versions.Selector().Unquoted(), kinds.Selector().Unquoted()}] = kinds.Value()
+		}
+	}
+	return c, nil
+}
+
+// Digest identifies the embedded schemas and the CUE version that evaluates
+// them: a validation result keyed by it stays true until either changes.
+func Digest() string {
+	digestOnce.Do(func() {
+		h := sha256.New()
+		names, _ := fs.Glob(schemas.FS, "*.cue")
+		for _, name := range names {
+			src, _ := fs.ReadFile(schemas.FS, name)
+			fmt.Fprintf(h, "%s\x00%d\x00", name, len(src))
+			h.Write(src)
+		}
+		h.Write([]byte(CUEVersion()))
+		digest = hex.EncodeToString(h.Sum(nil))
+	})
+	return digest
+}
+
+var (
+	digestOnce sync.Once
+	digest     string
+)
+
+// Validator checks values against the embedded schemas on as many goroutines
+// as there are CPUs, each with a cue.Context of its own.
+type Validator struct {
+	pool chan *compiled
+	size int
+	mu   sync.Mutex
+	made int
+}
+
+// New returns a Validator. Schemas are compiled lazily, once per worker.
+func New() *Validator {
+	n := runtime.GOMAXPROCS(0)
+	return &Validator{pool: make(chan *compiled, n), size: n}
+}
+
+// get returns a compiled schema set for the caller's exclusive use.
+func (v *Validator) get() (*compiled, error) {
+	select {
+	case c := <-v.pool:
+		return c, nil
+	default:
+	}
+	v.mu.Lock()
+	if v.made < v.size {
+		v.made++
+		v.mu.Unlock()
+		return compile()
+	}
+	v.mu.Unlock()
+	return <-v.pool, nil
+}
+
+func (v *Validator) put(c *compiled) { v.pool <- c }
+
+// Known reports whether ork has a schema for apiVersion and kind.
+func (v *Validator) Known(apiVersion, kind string) (bool, error) {
+	c, err := v.get()
+	if err != nil {
+		return false, err
+	}
+	defer v.put(c)
+	_, ok := c.kinds[[2]string{apiVersion, kind}]
+	return ok, nil
+}
+
+// Result is the outcome of completing one manifest.
+type Result struct {
+	Object     map[string]any // the manifest with schema defaults filled in
+	Violations []Violation
+}
+
+// Complete validates each manifest against the schema of its kind and fills
+// in defaults. Manifests of kinds without a schema are returned unchanged.
+// Results are in the order of objs.
+func (v *Validator) Complete(objs []map[string]any) ([]Result, error) {
+	results := make([]Result, len(objs))
+	workers := min(v.size, (len(objs)+63)/64)
+	if workers < 1 {
+		return results, nil
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	next := make(chan int, workers)
+	go func() {
+		for i := 0; i < len(objs); i += 64 {
+			next <- i
+		}
+		close(next)
+	}()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := v.get()
+			if err != nil {
+				errs[w] = err
+				for range next {
+				}
+				return
+			}
+			defer v.put(c)
+			for start := range next {
+				for i := start; i < min(start+64, len(objs)); i++ {
+					results[i] = c.complete(objs[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+func (c *compiled) complete(obj map[string]any) Result {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	def, ok := c.kinds[[2]string{apiVersion, kind}]
+	if !ok {
+		return Result{Object: obj}
+	}
+	u := def.Unify(c.ctx.Encode(obj))
+	if err := u.Validate(cue.Concrete(true)); err != nil {
+		return Result{Object: obj, Violations: violations(err, def)}
+	}
+	var out map[string]any
+	if err := u.Decode(&out); err != nil {
+		return Result{Object: obj, Violations: violations(err, def)}
+	}
+	return Result{Object: normalize(out).(map[string]any)}
+}
+
+// normalize turns the numbers CUE decodes into int64 or float64, the types
+// the rest of ork uses.
+func normalize(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = normalize(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = normalize(e)
+		}
+	case int:
+		return int64(t)
+	}
+	return v
+}
+
+// violations flattens a CUE error into violations, sorted and deduplicated,
+// with paths relative to the value checked against def.
+func violations(err error, def cue.Value) []Violation {
+	prefix := def.Path().Selectors()
+	var out []Violation
+	seen := map[string]bool{}
+	for _, e := range cueerrors.Errors(err) {
+		format, args := e.Msg()
+		path := e.Path()
+		if len(path) >= len(prefix) {
+			trim := true
+			for i, sel := range prefix {
+				if path[i] != sel.String() {
+					trim = false
+					break
+				}
+			}
+			if trim {
+				path = path[len(prefix):]
+			}
+		}
+		for i, sel := range path {
+			if u, err := strconv.Unquote(sel); err == nil {
+				path[i] = u
+			}
+		}
+		v := Violation{Path: path, Msg: fmt.Sprintf(format, args...)}
+		for _, p := range e.InputPositions() {
+			if p.IsValid() {
+				v.Constraints = append(v.Constraints, p)
+			}
+		}
+		if p := e.Position(); p.IsValid() && len(v.Constraints) == 0 {
+			v.Constraints = append(v.Constraints, p)
+		}
+		key := v.Error()
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, v)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Error() < out[j].Error() })
+	return out
+}
+
+// Check validates a document against one of the schema package's
+// definitions (such as "#Komposer" or "#Lock") and returns it completed
+// with defaults.
+func (v *Validator) Check(definition string, doc any) (any, []Violation, error) {
+	c, err := v.get()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer v.put(c)
+	def := c.root.LookupPath(cue.ParsePath(definition))
+	if !def.Exists() {
+		return nil, nil, fmt.Errorf("no schema %s", definition)
+	}
+	u := def.Unify(c.ctx.Encode(doc))
+	if err := u.Validate(cue.Concrete(true)); err != nil {
+		return nil, violations(err, def), nil
+	}
+	var out any
+	if err := u.Decode(&out); err != nil {
+		return nil, violations(err, def), nil
+	}
+	return normalize(out), nil, nil
+}

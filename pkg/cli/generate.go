@@ -106,4 +106,3 @@ func relTo(wd, path string) string {
 	}
 	return path
 }
-

@@ -214,7 +214,7 @@ func (b *builder) loadPath(name, rel, typ string, pos manifest.Pos) (*layer, err
 		if strings.HasSuffix(f.Path, ".cue") {
 			p := schema.PolicyFile{File: display, Source: name, Data: f.Data}
 			if err := p.Parse(); err != nil {
-				errs = append(errs, fmt.Errorf("%w (source %q)", err, name))
+				errs = append(errs, err)
 				continue
 			}
 			l.policies = append(l.policies, p)
@@ -336,7 +336,7 @@ func (b *builder) applyPolicies(kat *Katalog, files []schema.PolicyFile, problem
 	}
 	out, violations, err := b.opts.Validator.Policies(files, kat.Env, byKind)
 	if err != nil {
-		problems.addErr(fmt.Errorf("environment %s: %w", kat.Env.Name, err))
+		problems.addErr(err)
 		return
 	}
 	for _, v := range violations {

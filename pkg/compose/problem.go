@@ -37,6 +37,11 @@ func (l *problemList) addErr(err error) {
 		}
 		return
 	}
+	var me *manifest.Error
+	if errors.As(err, &me) {
+		*l = append(*l, problem{pos: me.Pos, source: me.Source, msg: me.Msg})
+		return
+	}
 	*l = append(*l, problem{err: err})
 }
 

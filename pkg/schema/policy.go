@@ -1,7 +1,13 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
+	"strings"
+
+	cueerrors "cuelang.org/go/cue/errors"
+
+	"github.com/orkdev/ork/pkg/manifest"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/parser"
@@ -18,7 +24,29 @@ type PolicyFile struct {
 // reported once, at its position, whatever environments use the file.
 func (p PolicyFile) Parse() error {
 	_, err := parser.ParseFile(p.File, p.Data)
-	return err
+	return positioned(err, p.Source)
+}
+
+// positioned turns a CUE error into one *manifest.Error per error it holds,
+// keeping CUE's own positions.
+func positioned(err error, source string) error {
+	if err == nil {
+		return nil
+	}
+	var out []error
+	for _, e := range cueerrors.Errors(err) {
+		format, args := e.Msg()
+		msg := fmt.Sprintf(format, args...)
+		if path := e.Path(); len(path) > 0 {
+			msg = strings.Join(path, ".") + ": " + msg
+		}
+		pos := manifest.Pos{}
+		if p := e.Position(); p.IsValid() {
+			pos = manifest.Pos{File: p.Filename(), Line: p.Line(), Col: p.Column()}
+		}
+		out = append(out, &manifest.Error{Pos: pos, Source: source, Msg: msg})
+	}
+	return errors.Join(out...)
 }
 
 // Policies unifies the user's policy files with the Katalog of one
@@ -37,11 +65,11 @@ func (v *Validator) Policies(files []PolicyFile, env any, katalog map[string]map
 	for _, f := range files {
 		syntax, err := parser.ParseFile(f.File, f.Data)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, positioned(err, f.Source)
 		}
 		val := c.ctx.BuildFile(syntax, cue.Scope(scope), cue.Filename(f.File))
 		if err := val.Err(); err != nil {
-			return nil, nil, fmt.Errorf("policy %s (source %q): %w", f.File, f.Source, err)
+			return nil, nil, positioned(err, f.Source)
 		}
 		u = u.Unify(val)
 	}

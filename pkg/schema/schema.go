@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -214,14 +215,97 @@ func (c *compiled) complete(obj map[string]any) Result {
 		return Result{Object: obj}
 	}
 	u := def.Unify(c.ctx.Encode(obj))
-	if err := u.Validate(cue.Concrete(true)); err != nil {
-		return Result{Object: obj, Violations: violations(err, def)}
+	err := u.Validate(cue.Concrete(true))
+	if err == nil {
+		var out map[string]any
+		if err = u.Decode(&out); err == nil {
+			return Result{Object: normalize(out).(map[string]any)}
+		}
 	}
-	var out map[string]any
-	if err := u.Decode(&out); err != nil {
-		return Result{Object: obj, Violations: violations(err, def)}
+	return Result{Object: obj, Violations: c.allViolations(def, obj, violations(err, def))}
+}
+
+// maxRechecks bounds how often a failing manifest is checked again.
+const maxRechecks = 16
+
+// allViolations finds the violations that CUE's first report hides: CUE
+// stops at the first error below a struct, so a manifest with a misspelt
+// field and a bad value would show only one. Each round removes the fields
+// already reported from a copy and checks again.
+func (c *compiled) allViolations(def cue.Value, obj map[string]any, found []Violation) []Violation {
+	seen := map[string]bool{}
+	for _, v := range found {
+		seen[strings.Join(v.Path, ".")] = true
 	}
-	return Result{Object: normalize(out).(map[string]any)}
+	cur := deepCopy(obj).(map[string]any)
+	last := found
+	for range maxRechecks {
+		removed := false
+		for _, v := range last {
+			removed = removePath(cur, v.Path) || removed
+		}
+		if !removed {
+			break
+		}
+		err := def.Unify(c.ctx.Encode(cur)).Validate(cue.Concrete(true))
+		if err == nil {
+			break
+		}
+		last = last[:0:0]
+		for _, v := range violations(err, def) {
+			key := strings.Join(v.Path, ".")
+			if !seen[key] {
+				seen[key] = true
+				found = append(found, v)
+				last = append(last, v)
+			}
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].Error() < found[j].Error() })
+	return found
+}
+
+// removePath deletes the map entry at path and reports whether it existed.
+func removePath(obj map[string]any, path []string) bool {
+	var cur any = obj
+	for i, sel := range path {
+		switch x := cur.(type) {
+		case map[string]any:
+			if i == len(path)-1 {
+				_, ok := x[sel]
+				delete(x, sel)
+				return ok
+			}
+			cur = x[sel]
+		case []any:
+			n, err := strconv.Atoi(sel)
+			if err != nil || n < 0 || n >= len(x) || i == len(path)-1 {
+				return false
+			}
+			cur = x[n]
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = deepCopy(e)
+		}
+		return l
+	}
+	return v
 }
 
 // normalize turns the numbers CUE decodes into int64 or float64, the types
@@ -268,7 +352,11 @@ func violations(err error, def cue.Value) []Violation {
 				path[i] = u
 			}
 		}
-		v := Violation{Path: path, Msg: fmt.Sprintf(format, args...)}
+		msg := fmt.Sprintf(format, args...)
+		if strings.HasSuffix(msg, "errors in empty disjunction:") {
+			continue // a header; the disjuncts' own errors follow
+		}
+		v := Violation{Path: path, Msg: msg}
 		for _, p := range e.InputPositions() {
 			if p.IsValid() {
 				v.Constraints = append(v.Constraints, p)
@@ -284,7 +372,30 @@ func violations(err error, def cue.Value) []Violation {
 		seen[key] = true
 		out = append(out, v)
 	}
+	out = dropDefaultConflicts(out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Error() < out[j].Error() })
+	return out
+}
+
+// literalConflict matches CUE's report that a value differs from another
+// concrete value: for a field with a default, the default disjunct.
+var literalConflict = regexp.MustCompile(`^conflicting values ("[^"]*"|-?[0-9.]+|true|false|null) and ("[^"]*"|-?[0-9.]+|true|false|null)( \(mismatched types \w+ and \w+\))?$`)
+
+// dropDefaultConflicts removes, where a field has several violations, the
+// ones that only say the value is not the default: "replicas: conflicting
+// values "2" and 1" says nothing the type error beside it does not.
+func dropDefaultConflicts(vs []Violation) []Violation {
+	count := map[string]int{}
+	for _, v := range vs {
+		count[strings.Join(v.Path, ".")]++
+	}
+	out := vs[:0]
+	for _, v := range vs {
+		if count[strings.Join(v.Path, ".")] > 1 && literalConflict.MatchString(v.Msg) {
+			continue
+		}
+		out = append(out, v)
+	}
 	return out
 }
 

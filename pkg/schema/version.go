@@ -1,8 +1,14 @@
 package schema
 
-import "runtime/debug"
+import (
+	"runtime/debug"
 
-// CUEVersion returns the version of cuelang.org/go built into this binary.
+	"cuelang.org/go/cue"
+)
+
+// CUEVersion returns the version of cuelang.org/go built into this binary,
+// or, where the binary carries no module information (test binaries), the
+// CUE language version it implements.
 func CUEVersion() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
@@ -14,5 +20,5 @@ func CUEVersion() string {
 			}
 		}
 	}
-	return "unknown"
+	return "language " + cue.LanguageVersion()
 }

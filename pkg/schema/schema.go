@@ -88,6 +88,22 @@ func compile() (*compiled, error) {
 	return c, nil
 }
 
+// compileCheckers compiles each kind's definition into a checker; it also
+// returns the kinds that do not compile, and why.
+func (c *compiled) compileCheckers() (map[[2]string]checker, map[[2]string]string) {
+	cc := &compiler{root: c.root}
+	checkers := map[[2]string]checker{}
+	slow := map[[2]string]string{}
+	for key, def := range c.kinds {
+		if chk, err := cc.compileValue(def, 0); err == nil {
+			checkers[key] = chk
+		} else {
+			slow[key] = err.Error()
+		}
+	}
+	return checkers, slow
+}
+
 // Digest identifies the embedded schemas and the CUE version that evaluates
 // them: a validation result keyed by it stays true until either changes.
 func Digest() string {
@@ -111,22 +127,53 @@ var (
 )
 
 // Validator checks values against the embedded schemas on as many goroutines
-// as there are CPUs, each with a cue.Context of its own.
+// as there are CPUs. Each kind's checker is compiled once and shared; CUE
+// itself, needed for a manifest a checker rejects and for the Komposer, the
+// lock and policies, runs in a cue.Context per goroutine.
 type Validator struct {
 	pool chan *compiled
 	size int
 	mu   sync.Mutex
 	made int
+
+	once     sync.Once
+	err      error
+	known    map[[2]string]bool
+	checkers map[[2]string]checker
 }
 
-// New returns a Validator. Schemas are compiled lazily, once per worker.
+// New returns a Validator. Schemas are compiled on first use.
 func New() *Validator {
 	n := runtime.GOMAXPROCS(0)
 	return &Validator{pool: make(chan *compiled, n), size: n}
 }
 
+// init compiles the schemas and the checkers, once.
+func (v *Validator) init() error {
+	v.once.Do(func() {
+		c, err := compile()
+		if err != nil {
+			v.err = err
+			return
+		}
+		v.checkers, _ = c.compileCheckers()
+		v.known = map[[2]string]bool{}
+		for k := range c.kinds {
+			v.known[k] = true
+		}
+		v.mu.Lock()
+		v.made++
+		v.mu.Unlock()
+		v.pool <- c
+	})
+	return v.err
+}
+
 // get returns a compiled schema set for the caller's exclusive use.
 func (v *Validator) get() (*compiled, error) {
+	if err := v.init(); err != nil {
+		return nil, err
+	}
 	select {
 	case c := <-v.pool:
 		return c, nil
@@ -146,13 +193,10 @@ func (v *Validator) put(c *compiled) { v.pool <- c }
 
 // Known reports whether ork has a schema for apiVersion and kind.
 func (v *Validator) Known(apiVersion, kind string) (bool, error) {
-	c, err := v.get()
-	if err != nil {
+	if err := v.init(); err != nil {
 		return false, err
 	}
-	defer v.put(c)
-	_, ok := c.kinds[[2]string{apiVersion, kind}]
-	return ok, nil
+	return v.known[[2]string{apiVersion, kind}], nil
 }
 
 // Result is the outcome of completing one manifest.
@@ -161,20 +205,23 @@ type Result struct {
 	Violations []Violation
 }
 
+// chunk is how many manifests a worker takes at a time.
+const chunk = 64
+
 // Complete validates each manifest against the schema of its kind and fills
-// in defaults. Manifests of kinds without a schema are returned unchanged.
-// Results are in the order of objs.
+// in defaults, in place. Manifests of kinds without a schema are returned
+// unchanged. Results are in the order of objs.
 func (v *Validator) Complete(objs []map[string]any) ([]Result, error) {
-	results := make([]Result, len(objs))
-	workers := min(v.size, (len(objs)+63)/64)
-	if workers < 1 {
-		return results, nil
+	if err := v.init(); err != nil {
+		return nil, err
 	}
+	results := make([]Result, len(objs))
+	workers := min(v.size, (len(objs)+chunk-1)/chunk)
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
 	next := make(chan int, workers)
 	go func() {
-		for i := 0; i < len(objs); i += 64 {
+		for i := 0; i < len(objs); i += chunk {
 			next <- i
 		}
 		close(next)
@@ -183,17 +230,24 @@ func (v *Validator) Complete(objs []map[string]any) ([]Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := v.get()
-			if err != nil {
-				errs[w] = err
-				for range next {
+			var c *compiled // taken only if a manifest needs CUE
+			defer func() {
+				if c != nil {
+					v.put(c)
 				}
-				return
-			}
-			defer v.put(c)
+			}()
 			for start := range next {
-				for i := start; i < min(start+64, len(objs)); i++ {
-					results[i] = c.complete(objs[i])
+				for i := start; i < min(start+chunk, len(objs)); i++ {
+					r, ok := v.fast(objs[i])
+					if !ok && errs[w] == nil {
+						if c == nil {
+							if c, errs[w] = v.get(); errs[w] != nil {
+								continue
+							}
+						}
+						r = c.complete(objs[i])
+					}
+					results[i] = r
 				}
 			}
 		}()
@@ -207,6 +261,30 @@ func (v *Validator) Complete(objs []map[string]any) ([]Result, error) {
 	return results, nil
 }
 
+// fast completes obj with its kind's checker. It reports false when CUE
+// must decide: the kind has no checker, or the checker rejects obj.
+func (v *Validator) fast(obj map[string]any) (Result, bool) {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	key := [2]string{apiVersion, kind}
+	if !v.known[key] {
+		return Result{Object: obj}, true
+	}
+	chk := v.checkers[key]
+	if chk == nil {
+		return Result{}, false
+	}
+	var fill []insertion
+	if !chk.check(obj, &fill) {
+		return Result{}, false
+	}
+	for _, in := range fill {
+		in.into[in.key] = deepCopy(in.value)
+	}
+	return Result{Object: obj}, true
+}
+
+// complete validates obj with CUE.
 func (c *compiled) complete(obj map[string]any) Result {
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
@@ -214,6 +292,11 @@ func (c *compiled) complete(obj map[string]any) Result {
 	if !ok {
 		return Result{Object: obj}
 	}
+	return c.completeWithCUE(def, obj)
+}
+
+// completeWithCUE unifies obj with def, reporting every violation found.
+func (c *compiled) completeWithCUE(def cue.Value, obj map[string]any) Result {
 	u := def.Unify(c.ctx.Encode(obj))
 	err := u.Validate(cue.Concrete(true))
 	if err == nil {
@@ -332,7 +415,11 @@ func violations(err error, def cue.Value) []Violation {
 	prefix := def.Path().Selectors()
 	var out []Violation
 	seen := map[string]bool{}
-	for _, e := range cueerrors.Errors(err) {
+	errs := cueerrors.Errors(err)
+	if len(errs) == 0 {
+		return []Violation{{Msg: err.Error()}}
+	}
+	for _, e := range errs {
 		format, args := e.Msg()
 		path := e.Path()
 		if len(path) >= len(prefix) {
@@ -385,13 +472,15 @@ var literalConflict = regexp.MustCompile(`^conflicting values ("[^"]*"|-?[0-9.]+
 // ones that only say the value is not the default: "replicas: conflicting
 // values "2" and 1" says nothing the type error beside it does not.
 func dropDefaultConflicts(vs []Violation) []Violation {
-	count := map[string]int{}
+	other := map[string]bool{} // paths with a violation that is not a literal conflict
 	for _, v := range vs {
-		count[strings.Join(v.Path, ".")]++
+		if !literalConflict.MatchString(v.Msg) {
+			other[strings.Join(v.Path, ".")] = true
+		}
 	}
 	out := vs[:0]
 	for _, v := range vs {
-		if count[strings.Join(v.Path, ".")] > 1 && literalConflict.MatchString(v.Msg) {
+		if other[strings.Join(v.Path, ".")] && literalConflict.MatchString(v.Msg) {
 			continue
 		}
 		out = append(out, v)

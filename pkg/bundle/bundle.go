@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -118,7 +119,7 @@ func Encode(s Spec) ([]byte, error) {
 	lock := Lock{APIVersion: APIVersion, Kind: LockKind, Environment: s.Environment, Sources: s.Sources}
 	var out bytes.Buffer
 	for _, c := range crds {
-		doc, err := marshal(c.obj)
+		doc, err := encodeDocument(c.obj)
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +131,7 @@ func Encode(s Spec) ([]byte, error) {
 
 	var katalog bytes.Buffer
 	for i, o := range others {
-		doc, err := marshal(o.obj)
+		doc, err := encodeDocument(o.obj)
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +148,18 @@ func Encode(s Spec) ([]byte, error) {
 	if size := len(data[KatalogKey]) + len(data[LockKey]); size > configMapMaxBytes {
 		return nil, &TooLargeError{Environment: s.Environment, Size: size}
 	}
-	cm := map[string]any{
+	doc, err := configMap(s, data)
+	if err != nil {
+		return nil, err
+	}
+	out.Write(doc)
+	return out.Bytes(), nil
+}
+
+// configMap renders the bundle's ConfigMap; its data values, multi-line
+// strings, are written as literal block scalars.
+func configMap(s Spec, data map[string]string) ([]byte, error) {
+	return encodeDocument(map[string]any{
 		"apiVersion": "v1",
 		"kind":       "ConfigMap",
 		"metadata": map[string]any{
@@ -156,14 +168,40 @@ func Encode(s Spec) ([]byte, error) {
 			"labels":      map[string]any{ManagedByLabel: "ork", EnvironmentLabel: s.Environment},
 			"annotations": map[string]any{DigestAnnotation: Digest(data)},
 		},
-		"data": data,
-	}
-	doc, err := marshal(cm)
-	if err != nil {
+		"data": map[string]any{KatalogKey: data[KatalogKey], LockKey: data[LockKey]},
+	})
+}
+
+// encodeDocument writes one manifest as a YAML document.
+func encodeDocument(m map[string]any) ([]byte, error) {
+	var w writer
+	if err := w.document(m); err != nil {
 		return nil, err
 	}
-	out.Write(doc)
-	return out.Bytes(), nil
+	return w.buf, nil
+}
+
+// literalSafe reports whether s can be written as a clipped literal block
+// scalar ("|") and read back unchanged: it ends in exactly one newline,
+// does not start with a space or an empty line, and holds only printable
+// characters, tabs and newlines.
+func literalSafe(s string) bool {
+	if !strings.HasSuffix(s, "\n") || strings.HasSuffix(s, "\n\n") || s == "\n" {
+		return false
+	}
+	if s[0] == ' ' || s[0] == '\n' {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\t':
+		case r == '\uFEFF' || r == utf8.RuneError:
+			return false
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029:
+			return false
+		}
+	}
+	return true
 }
 
 // Digest computes the value of the ork.dev/digest annotation over a

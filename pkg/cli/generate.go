@@ -64,7 +64,7 @@ func runGenerate(c *cli.Context) error {
 	for i, b := range bundles {
 		path := out
 		if toDir {
-			path = filepath.Join(out, b.Katalog.Env.Name+".yaml")
+			path = filepath.Join(out, b.Env.Name+".yaml")
 		}
 		files[i] = bundle.File{Path: path, Data: b.Data}
 	}
@@ -80,20 +80,14 @@ func runGenerate(c *cli.Context) error {
 		if changed[i] {
 			state = "written"
 		}
-		fmt.Fprintf(c.App.Writer, "%s: %s %s (%s)\n", b.Katalog.Env.Name, relTo(p.workDir, files[i].Path), state, summary(b.Katalog))
+		fmt.Fprintf(c.App.Writer, "%s: %s %s (%s)\n", b.Env.Name, relTo(p.workDir, files[i].Path), state, summary(b.Manifests, b.CRDs))
 	}
 	return nil
 }
 
 // summary counts a Katalog's manifests for one line of output.
-func summary(k *compose.Katalog) string {
-	crds := 0
-	for _, id := range k.IDs {
-		if id.Kind == "CustomResourceDefinition" {
-			crds++
-		}
-	}
-	s := fmt.Sprintf("%d manifests", len(k.IDs)-crds)
+func summary(manifests, crds int) string {
+	s := fmt.Sprintf("%d manifests", manifests)
 	if crds > 0 {
 		s += fmt.Sprintf(", %d CRDs", crds)
 	}

@@ -36,7 +36,7 @@ func validateCommand() *cli.Command {
 			}
 			w := c.App.Writer
 			for _, k := range katalogs {
-				fmt.Fprintf(w, "%s: valid (%s)\n", k.Env.Name, summary(k))
+				fmt.Fprintf(w, "%s: valid (%s)\n", k.Env.Name, summary(k.Counts()))
 				for _, a := range k.Additions {
 					where := a.Pos.String()
 					if where == "" {

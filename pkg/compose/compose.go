@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/orkdev/ork/pkg/bundle"
 	"github.com/orkdev/ork/pkg/komposer"
@@ -57,83 +59,169 @@ type layer struct {
 
 // entry is one manifest of an environment as the layers build it.
 type entry struct {
-	id     manifest.ID
-	obj    map[string]any
-	docs   []*manifest.Doc // the documents merged into it, in order
-	policy *schema.Violation
+	id   manifest.ID
+	obj  map[string]any
+	docs []*manifest.Doc // the documents merged into it, in order
 }
 
 // Build returns the Katalog of each environment asked for. All problems
 // found are returned together, each naming its file, line and source.
 func Build(ctx context.Context, opts Options) ([]*Katalog, error) {
+	var katalogs []*Katalog
+	var mu sync.Mutex
+	names, err := Walk(ctx, opts, func(i int, k *Katalog) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for len(katalogs) <= i {
+			katalogs = append(katalogs, nil)
+		}
+		katalogs[i] = k
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return katalogs[:len(names)], nil
+}
+
+// Walk builds each environment asked for and calls each with its Katalog,
+// possibly from several goroutines at once; i is the environment's place in
+// the returned list of names. Environments are built in parallel and each
+// is released once each returns, so memory grows with the largest
+// environment, not with their number. All problems found are returned
+// together; each may have been called for the environments without any.
+func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error) ([]string, error) {
 	k := opts.Komposer
 	envs, err := selectEnvironments(k, opts.Environments)
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{opts: opts, k: k, overlays: map[string]*layer{}}
-
+	b := &builder{opts: opts, k: k, overlays: map[string]*sharedLayer{}}
 	var problems problemList
-	var sources []*layer
-	for _, s := range k.Sources {
-		l, err := b.loadSource(s)
-		if err != nil {
-			problems.addErr(err)
-			continue
+	for _, env := range envs {
+		if env.Branch != "" {
+			problems.addErr(manifest.Errorf(env.Pos, "", "environment %q: branch environments are not supported by this build of ork yet", env.Name))
 		}
-		sources = append(sources, l)
+		for _, o := range env.Overlays {
+			sl := b.overlays[o]
+			if sl == nil {
+				sl = &sharedLayer{path: o, pos: env.Pos}
+				b.overlays[o] = sl
+			}
+			sl.users++
+		}
+	}
+
+	sources := make([]*layer, len(k.Sources))
+	loadErrs := make([]error, len(k.Sources))
+	forEach(len(k.Sources), func(i int) {
+		sources[i], loadErrs[i] = b.loadSource(k.Sources[i])
+	})
+	for _, err := range loadErrs {
+		problems.addErr(err)
 	}
 	overrides := &layer{docs: k.Overrides, additive: true}
 	if err := uniqueIDs(overrides.docs); err != nil {
 		problems.addErr(err)
 	}
+	if len(problems) > 0 {
+		return nil, problems.err()
+	}
 
-	var katalogs []*Katalog
-	for _, env := range envs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	names := make([]string, len(envs))
+	envProblems := make([]problemList, len(envs))
+	forEach(len(envs), func(i int) {
+		names[i] = envs[i].Name
+		if ctx.Err() != nil {
+			return
 		}
-		layers := slices.Clone(sources)
-		ok := true
-		for _, o := range env.Overlays {
-			l, err := b.loadOverlay(env, o)
-			if err != nil {
-				problems.addErr(err)
-				ok = false
-				continue
+		kat := b.build(envs[i], sources, overrides, &envProblems[i])
+		if kat != nil {
+			if err := each(i, kat); err != nil {
+				envProblems[i].addErr(err)
 			}
-			layers = append(layers, l)
 		}
-		if !ok || len(problems) > 0 {
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, p := range envProblems {
+		problems = append(problems, p...)
+	}
+	if len(problems) > 0 {
+		return nil, problems.err()
+	}
+	return names, nil
+}
+
+// build makes one environment's Katalog, or records why it cannot.
+func (b *builder) build(env komposer.Environment, sources []*layer, overrides *layer, problems *problemList) *Katalog {
+	layers := slices.Clone(sources)
+	for _, o := range env.Overlays {
+		l, err := b.overlay(o)
+		defer b.release(o)
+		if err != nil {
+			problems.addErr(err)
 			continue
 		}
-		layers = append(layers, overrides)
-		katalogs = append(katalogs, b.merge(Env{Name: env.Name, Production: env.Production}, layers, &problems))
+		layers = append(layers, l)
 	}
-	if len(problems) > 0 {
-		return nil, problems.err()
+	if len(*problems) > 0 {
+		return nil
 	}
+	layers = append(layers, overrides)
+	kat := b.merge(Env{Name: env.Name, Production: env.Production}, layers, problems)
+	if len(*problems) > 0 {
+		return nil
+	}
+	b.complete(kat, problems)
+	if len(*problems) > 0 {
+		return nil
+	}
+	var policies []schema.PolicyFile
+	for _, l := range layers {
+		policies = append(policies, l.policies...)
+	}
+	if len(policies) > 0 {
+		b.applyPolicies(kat, policies, problems)
+		if len(*problems) > 0 {
+			return nil
+		}
+	}
+	kat.finish()
+	return kat
+}
 
-	b.complete(katalogs, &problems)
-	if len(problems) > 0 {
-		return nil, problems.err()
-	}
-	for i, kat := range katalogs {
-		var policies []schema.PolicyFile
-		for _, l := range b.layersOf(envs[i], sources, overrides) {
-			policies = append(policies, l.policies...)
+// sharedLayer is an overlay that several environments may use: loaded by
+// the first, dropped after the last.
+type sharedLayer struct {
+	path  string
+	pos   manifest.Pos
+	users int // environments that have yet to release it
+
+	once  sync.Once
+	layer *layer
+	err   error
+}
+
+func (b *builder) overlay(path string) (*layer, error) {
+	sl := b.overlays[path]
+	sl.once.Do(func() {
+		sl.layer, sl.err = b.loadPath(path, path, "overlay", sl.pos)
+		if sl.layer != nil {
+			sl.layer.additive = true
 		}
-		if len(policies) > 0 {
-			b.applyPolicies(kat, policies, &problems)
-		}
+	})
+	return sl.layer, sl.err
+}
+
+func (b *builder) release(path string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sl := b.overlays[path]
+	if sl.users--; sl.users == 0 {
+		sl.layer = nil
 	}
-	if len(problems) > 0 {
-		return nil, problems.err()
-	}
-	for _, kat := range katalogs {
-		kat.finish()
-	}
-	return katalogs, nil
 }
 
 func selectEnvironments(k *komposer.Komposer, names []string) ([]komposer.Environment, error) {
@@ -160,15 +248,8 @@ func selectEnvironments(k *komposer.Komposer, names []string) ([]komposer.Enviro
 type builder struct {
 	opts     Options
 	k        *komposer.Komposer
-	overlays map[string]*layer // by path: environments may share overlays
-}
-
-func (b *builder) layersOf(env komposer.Environment, sources []*layer, overrides *layer) []*layer {
-	out := slices.Clone(sources)
-	for _, o := range env.Overlays {
-		out = append(out, b.overlays[o])
-	}
-	return append(out, overrides)
+	mu       sync.Mutex
+	overlays map[string]*sharedLayer // by path: environments may share overlays
 }
 
 func (b *builder) loadSource(s komposer.Source) (*layer, error) {
@@ -185,20 +266,25 @@ func (b *builder) loadSource(s komposer.Source) (*layer, error) {
 	return l, nil
 }
 
-func (b *builder) loadOverlay(env komposer.Environment, rel string) (*layer, error) {
-	if env.Branch != "" {
-		return nil, manifest.Errorf(env.Pos, "", "environment %q: branch environments are not supported by this build of ork yet", env.Name)
+// forEach calls f(0) ... f(n-1) on up to GOMAXPROCS goroutines.
+func forEach(n int, f func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
 	}
-	if l, ok := b.overlays[rel]; ok {
-		return l, nil
+	for i := range n {
+		next <- i
 	}
-	l, err := b.loadPath(rel, rel, "overlay", env.Pos)
-	if err != nil {
-		return nil, err
-	}
-	l.additive = true
-	b.overlays[rel] = l
-	return l, nil
+	close(next)
+	wg.Wait()
 }
 
 // loadPath reads a path: source or overlay and decodes its files.
@@ -289,19 +375,12 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 	return kat
 }
 
-// complete validates every manifest of every Katalog against its kind's
-// schema in one parallel pass, and fills in defaults.
-func (b *builder) complete(katalogs []*Katalog, problems *problemList) {
-	var objs []map[string]any
-	var entries []*entry
-	var envs []string
-	for _, kat := range katalogs {
-		for _, id := range kat.IDs {
-			e := kat.byID[id]
-			objs = append(objs, e.obj)
-			entries = append(entries, e)
-			envs = append(envs, kat.Env.Name)
-		}
+// complete validates every manifest of a Katalog against its kind's schema
+// and fills in defaults.
+func (b *builder) complete(kat *Katalog, problems *problemList) {
+	objs := make([]map[string]any, len(kat.IDs))
+	for i, id := range kat.IDs {
+		objs[i] = kat.byID[id].obj
 	}
 	results, err := b.opts.Validator.Complete(objs)
 	if err != nil {
@@ -309,11 +388,11 @@ func (b *builder) complete(katalogs []*Katalog, problems *problemList) {
 		return
 	}
 	for i, r := range results {
-		e := entries[i]
+		e := kat.byID[kat.IDs[i]]
 		e.obj = r.Object
 		for _, v := range r.Violations {
 			pos, src := e.locate(v.Path)
-			problems.add(problem{pos: pos, source: src, env: envs[i], subject: e.id.String(), msg: v.Error()})
+			problems.add(problem{pos: pos, source: src, env: kat.Env.Name, subject: e.id.String(), msg: v.Error()})
 		}
 	}
 }

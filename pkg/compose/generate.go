@@ -2,26 +2,25 @@ package compose
 
 import (
 	"context"
-	"errors"
+	"sync"
 
 	"github.com/orkdev/ork/pkg/bundle"
 )
 
 // Bundle is one environment's encoded bundle.
 type Bundle struct {
-	Katalog *Katalog
-	Data    []byte
+	Env       Env
+	Manifests int // in the ConfigMap's Katalog
+	CRDs      int // documents of their own
+	Data      []byte
 }
 
-// Bundles builds the bundle of each environment asked for, in memory.
+// Bundles builds the bundle of each environment asked for, in memory. Each
+// Katalog is encoded as soon as it is built and then released.
 func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
-	katalogs, err := Build(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Bundle, 0, len(katalogs))
-	var errs []error
-	for _, kat := range katalogs {
+	var out []Bundle
+	var mu sync.Mutex
+	names, err := Walk(ctx, opts, func(i int, kat *Katalog) error {
 		data, err := bundle.Encode(bundle.Spec{
 			Name:        opts.Komposer.Bundle.Name,
 			Namespace:   opts.Komposer.Bundle.Namespace,
@@ -30,13 +29,30 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 			Sources:     kat.Pins,
 		})
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return err
 		}
-		out = append(out, Bundle{Katalog: kat, Data: data})
+		manifests, crds := kat.Counts()
+		mu.Lock()
+		defer mu.Unlock()
+		for len(out) <= i {
+			out = append(out, Bundle{})
+		}
+		out[i] = Bundle{Env: kat.Env, Manifests: manifests, CRDs: crds, Data: data}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	return out[:len(names)], nil
+}
+
+// Counts returns how many manifests the Katalog holds besides its CRDs, and
+// how many CRDs.
+func (k *Katalog) Counts() (manifests, crds int) {
+	for _, id := range k.IDs {
+		if id.Kind == "CustomResourceDefinition" && id.Group == "apiextensions.k8s.io" {
+			crds++
+		}
 	}
-	return out, nil
+	return len(k.IDs) - crds, crds
 }

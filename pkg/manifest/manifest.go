@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -111,7 +113,53 @@ type Doc struct {
 	ID     ID
 	Pos    Pos    // where the document starts
 	Source string // the source or overlay it came from
-	node   *yaml.Node
+
+	// Where the document's YAML nodes are: the index-th document of file,
+	// at path inside it. Nodes are not kept after decoding (they take more
+	// memory than the values), only re-read when a position is asked for,
+	// which happens only on errors.
+	file  *srcFile
+	index int
+	path  []string
+}
+
+// srcFile is a decoded file's bytes, re-parsed on demand for positions.
+type srcFile struct {
+	data  []byte
+	once  sync.Once
+	roots []*yaml.Node // every document of the stream, by index
+}
+
+func (f *srcFile) root(i int) *yaml.Node {
+	f.once.Do(func() {
+		dec := yaml.NewDecoder(bytes.NewReader(f.data))
+		for {
+			var n yaml.Node
+			if err := dec.Decode(&n); err != nil {
+				return
+			}
+			f.roots = append(f.roots, &n)
+		}
+	})
+	if i < 0 || i >= len(f.roots) {
+		return nil
+	}
+	return f.roots[i]
+}
+
+// node returns the document's YAML node, or nil.
+func (d *Doc) node() *yaml.Node {
+	if d.file == nil {
+		return nil
+	}
+	n := d.file.root(d.index)
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, sel := range d.path {
+		n = child(n, sel)
+	}
+	return n
 }
 
 // Decode reads every document of a YAML (or JSON) stream. Empty documents are
@@ -119,6 +167,7 @@ type Doc struct {
 // metadata.name; every problem found is returned, joined.
 func Decode(file, source string, data []byte) ([]*Doc, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	src := &srcFile{data: data}
 	var docs []*Doc
 	var errs []error
 	for i := 0; ; i++ {
@@ -157,7 +206,7 @@ func Decode(file, source string, data []byte) ([]*Doc, error) {
 			errs = append(errs, Errorf(pos, source, "%v", err))
 			continue
 		}
-		docs = append(docs, &Doc{Object: obj, ID: id, Pos: pos, Source: source, node: root})
+		docs = append(docs, &Doc{Object: obj, ID: id, Pos: pos, Source: source, file: src, index: i})
 	}
 	return docs, errors.Join(errs...)
 }
@@ -324,7 +373,10 @@ func (c *converter) scalar(n *yaml.Node) (any, error) {
 // keys; a list is entered by index, or, when the list's items are maps with a
 // name key, by that name.
 func (d *Doc) Position(path []string) (Pos, bool) {
-	n := d.node
+	n := d.node()
+	if n == nil {
+		return d.Pos, false
+	}
 	for _, sel := range path {
 		n = child(n, sel)
 		if n == nil {
@@ -340,7 +392,10 @@ func (d *Doc) KeyPosition(path []string) (Pos, bool) {
 	if len(path) == 0 {
 		return d.Pos, true
 	}
-	parent := d.node
+	parent := d.node()
+	if parent == nil {
+		return d.Pos, false
+	}
 	for _, sel := range path[:len(path)-1] {
 		parent = child(parent, sel)
 		if parent == nil {
@@ -397,12 +452,12 @@ func SortIDs(ids []ID) {
 // Inline returns the mapping at path within d as a document of its own, for
 // manifests written inline in another file (the Komposer's overrides).
 func (d *Doc) Inline(path []string, source string) (*Doc, error) {
-	n := d.node
+	n := d.node()
 	for _, sel := range path {
 		n = child(n, sel)
-		if n == nil {
-			return nil, fmt.Errorf("no %s in %s", strings.Join(path, "."), d.Pos.File)
-		}
+	}
+	if n == nil {
+		return nil, fmt.Errorf("no %s in %s", strings.Join(path, "."), d.Pos.File)
 	}
 	pos := Pos{File: d.Pos.File, Line: n.Line, Col: n.Column}
 	if n.Kind != yaml.MappingNode {
@@ -417,5 +472,6 @@ func (d *Doc) Inline(path []string, source string) (*Doc, error) {
 	if err != nil {
 		return nil, Errorf(pos, source, "%v", err)
 	}
-	return &Doc{Object: obj, ID: id, Pos: pos, Source: source, node: n}, nil
+	return &Doc{Object: obj, ID: id, Pos: pos, Source: source, file: d.file, index: d.index,
+		path: append(slices.Clone(d.path), path...)}, nil
 }

@@ -211,4 +211,21 @@ func TestEveryKindCompiles(t *testing.T) {
 	}
 }
 
+// compileCheckers compiles every kind's definition; it also returns the
+// kinds that do not compile, and why.
+func (c *compiled) compileCheckers() (map[[2]string]checker, map[[2]string]string) {
+	cc := &compiler{root: c.root}
+	checkers := map[[2]string]checker{}
+	slow := map[[2]string]string{}
+	for key, def := range c.kinds {
+		if chk, err := cc.compileValue(def, 0); err == nil {
+			checkers[key] = chk
+		} else {
+			slow[key] = err.Error()
+		}
+	}
+	return checkers, slow
+}
+
+
 func dump(v any) string { return fmt.Sprintf("%v", v) }

@@ -33,7 +33,10 @@ type insertion struct {
 
 // compiler translates the definitions of one schema package; references to
 // the package's top-level definitions are resolved in root.
-type compiler struct{ root cue.Value }
+type compiler struct {
+	root cue.Value
+	defs map[string]checker // compiled top-level definitions; nil while in progress
+}
 
 // unsupported is returned by compileValue for CUE it does not translate.
 type unsupported struct{ reason string }
@@ -100,8 +103,24 @@ func (cc *compiler) compileReference(v cue.Value, args []cue.Value, depth int) (
 			if len(name) > 0 && name[0] == '#' {
 				sel = cue.Def(name)
 			}
+			if c, done := cc.defs[name]; done {
+				if c == nil {
+					return nil, unsupported{"recursive definition " + name}
+				}
+				return c, nil
+			}
 			if target := cc.root.LookupPath(cue.MakePath(sel)); target.Exists() {
-				return cc.compileValue(target, depth+1)
+				if cc.defs == nil {
+					cc.defs = map[string]checker{}
+				}
+				cc.defs[name] = nil
+				c, err := cc.compileValue(target, depth+1)
+				if err != nil {
+					delete(cc.defs, name)
+					return nil, err
+				}
+				cc.defs[name] = c
+				return c, nil
 			}
 		}
 	}

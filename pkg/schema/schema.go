@@ -88,22 +88,6 @@ func compile() (*compiled, error) {
 	return c, nil
 }
 
-// compileCheckers compiles each kind's definition into a checker; it also
-// returns the kinds that do not compile, and why.
-func (c *compiled) compileCheckers() (map[[2]string]checker, map[[2]string]string) {
-	cc := &compiler{root: c.root}
-	checkers := map[[2]string]checker{}
-	slow := map[[2]string]string{}
-	for key, def := range c.kinds {
-		if chk, err := cc.compileValue(def, 0); err == nil {
-			checkers[key] = chk
-		} else {
-			slow[key] = err.Error()
-		}
-	}
-	return checkers, slow
-}
-
 // Digest identifies the embedded schemas and the CUE version that evaluates
 // them: a validation result keyed by it stays true until either changes.
 func Digest() string {
@@ -136,10 +120,15 @@ type Validator struct {
 	mu   sync.Mutex
 	made int
 
-	once     sync.Once
-	err      error
-	known    map[[2]string]bool
-	checkers map[[2]string]checker
+	once sync.Once
+	err  error
+
+	// Checkers are compiled on first use of a kind, with a CUE instance of
+	// their own, so a Komposer of Deployments never pays for the others.
+	checkMu  sync.Mutex
+	checkCUE *compiled
+	compiler *compiler
+	checkers sync.Map // [2]string -> checker, or nil for kinds CUE checks alone
 }
 
 // New returns a Validator. Schemas are compiled on first use.
@@ -148,7 +137,7 @@ func New() *Validator {
 	return &Validator{pool: make(chan *compiled, n), size: n}
 }
 
-// init compiles the schemas and the checkers, once.
+// init compiles the schemas, once.
 func (v *Validator) init() error {
 	v.once.Do(func() {
 		c, err := compile()
@@ -156,17 +145,36 @@ func (v *Validator) init() error {
 			v.err = err
 			return
 		}
-		v.checkers, _ = c.compileCheckers()
-		v.known = map[[2]string]bool{}
-		for k := range c.kinds {
-			v.known[k] = true
-		}
-		v.mu.Lock()
-		v.made++
-		v.mu.Unlock()
-		v.pool <- c
+		v.checkCUE = c
+		v.compiler = &compiler{root: c.root}
 	})
 	return v.err
+}
+
+// checker returns the compiled checker of a kind, nil when CUE must check
+// it, and whether ork knows the kind at all.
+func (v *Validator) checker(key [2]string) (checker, bool) {
+	if c, ok := v.checkers.Load(key); ok {
+		chk, _ := c.(checker)
+		return chk, true
+	}
+	v.checkMu.Lock()
+	defer v.checkMu.Unlock()
+	if c, ok := v.checkers.Load(key); ok {
+		chk, _ := c.(checker)
+		return chk, true
+	}
+	def, ok := v.checkCUE.kinds[key]
+	if !ok {
+		return nil, false
+	}
+	chk, err := v.compiler.compileValue(def, 0)
+	if err != nil {
+		v.checkers.Store(key, nil)
+		return nil, true
+	}
+	v.checkers.Store(key, chk)
+	return chk, true
 }
 
 // get returns a compiled schema set for the caller's exclusive use.
@@ -196,7 +204,8 @@ func (v *Validator) Known(apiVersion, kind string) (bool, error) {
 	if err := v.init(); err != nil {
 		return false, err
 	}
-	return v.known[[2]string{apiVersion, kind}], nil
+	_, ok := v.checkCUE.kinds[[2]string{apiVersion, kind}]
+	return ok, nil
 }
 
 // Result is the outcome of completing one manifest.
@@ -266,11 +275,10 @@ func (v *Validator) Complete(objs []map[string]any) ([]Result, error) {
 func (v *Validator) fast(obj map[string]any) (Result, bool) {
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
-	key := [2]string{apiVersion, kind}
-	if !v.known[key] {
+	chk, known := v.checker([2]string{apiVersion, kind})
+	if !known {
 		return Result{Object: obj}, true
 	}
-	chk := v.checkers[key]
 	if chk == nil {
 		return Result{}, false
 	}

@@ -1,0 +1,77 @@
+package bundle_test
+
+import (
+	"testing"
+	"unicode/utf8"
+
+	"github.com/orkdev/ork/pkg/bundle"
+)
+
+// FuzzLoad feeds arbitrary bytes to Load: it must not panic, and a bundle
+// that loads and verifies has a Katalog that decodes.
+func FuzzLoad(f *testing.F) {
+	f.Add(exampleBundle())
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := bundle.Load(data)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatalf("Load(%q) returned an empty error", data)
+			}
+			return
+		}
+		if b == nil {
+			t.Fatalf("Load(%q) returned neither a bundle nor an error", data)
+		}
+		if err := b.Verify(); err != nil {
+			return
+		}
+		if _, err := b.Lock(); err != nil {
+			t.Fatalf("Load(%q) verified but its lock does not decode: %v", data, err)
+		}
+		if _, err := b.Manifests(); err != nil {
+			t.Fatalf("Load(%q) verified but its Katalog does not decode: %v", data, err)
+		}
+	})
+}
+
+// FuzzEncodeRoundTrip puts arbitrary strings in a manifest and a CRD: a
+// bundle ork has just encoded must load, verify, and give the strings back
+// unchanged. Strings are valid UTF-8, as every manifest decoded from YAML,
+// JSON or CUE is (YAML writes other bytes as !!binary, and a !!binary key
+// decodes into a map[any]any: testdata/fuzz/FuzzEncodeRoundTrip/1a66e1dcaa95e66d).
+func FuzzEncodeRoundTrip(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\nb\n", "trailing \nspace", "crlf\r\n", "---", "\u2028", "\u0085", "\x00", "\ufeff", "\t"} {
+		f.Add(s, "key")
+	}
+	f.Fuzz(func(t *testing.T, value, key string) {
+		if !utf8.ValidString(value) || !utf8.ValidString(key) {
+			t.Skip()
+		}
+		cm := obj("v1", "ConfigMap", "apps", "fuzz", m{"data": m{key: value}})
+		c := crd("things.example.com")
+		c["metadata"].(map[string]any)["annotations"] = m{key: value}
+		data, err := bundle.Encode(spec([]map[string]any{cm, c}))
+		if err != nil {
+			return // YAML cannot hold it (invalid UTF-8); Encode said so
+		}
+		b, err := bundle.Load(data)
+		if err != nil {
+			t.Fatalf("Load of a fresh bundle holding %q: %v\n%s", value, err, data)
+		}
+		if err := b.Verify(); err != nil {
+			t.Fatalf("Verify of a fresh bundle holding %q: %v\n%s", value, err, data)
+		}
+		got, err := b.Manifests()
+		if err != nil {
+			t.Fatalf("Manifests of a fresh bundle holding %q: %v", value, err)
+		}
+		if len(got) != 1 {
+			t.Fatalf("got %d manifests, want 1", len(got))
+		}
+		d, _ := got[0]["data"].(map[string]any)
+		if d[key] != value {
+			t.Fatalf("data[%q] = %q, want %q", key, d[key], value)
+		}
+	})
+}

@@ -1,13 +1,12 @@
 package bundle
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // writer renders manifests as block-style YAML with byte-wise sorted keys.
@@ -175,6 +174,9 @@ func (w *writer) scalar(v any) error {
 		}
 		w.buf = append(w.buf, s...)
 	case string:
+		if !utf8.ValidString(x) {
+			return fmt.Errorf("%q is not valid UTF-8", x)
+		}
 		if plainSafe(x) {
 			w.buf = append(w.buf, x...)
 		} else {
@@ -186,13 +188,31 @@ func (w *writer) scalar(v any) error {
 	return nil
 }
 
-// quoted writes s as a double-quoted scalar with JSON escapes.
+// quoted writes s as a double-quoted scalar, escaping what YAML does not
+// allow raw: control characters, the byte order mark, line and paragraph
+// separators.
 func (w *writer) quoted(s string) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	w.buf = append(w.buf, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
+	w.buf = append(w.buf, '"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			w.buf = append(w.buf, '\\', byte(r))
+		case r == '\n':
+			w.buf = append(w.buf, `\n`...)
+		case r == '\t':
+			w.buf = append(w.buf, `\t`...)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfeff || r == 0x2028 || r == 0x2029 ||
+			(r >= 0xd800 && r <= 0xdfff) || r == 0xfffe || r == 0xffff:
+			if r <= 0xffff {
+				w.buf = fmt.Appendf(w.buf, `\u%04X`, r)
+			} else {
+				w.buf = fmt.Appendf(w.buf, `\U%08X`, r)
+			}
+		default:
+			w.buf = utf8.AppendRune(w.buf, r)
+		}
+	}
+	w.buf = append(w.buf, '"')
 }
 
 // plainSafe reports whether s reads back as the same string when written

@@ -227,5 +227,4 @@ func (c *compiled) compileCheckers() (map[[2]string]checker, map[[2]string]strin
 	return checkers, slow
 }
 
-
 func dump(v any) string { return fmt.Sprintf("%v", v) }

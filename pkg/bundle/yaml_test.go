@@ -1,0 +1,175 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// readBack decodes a document the way ork reads manifests: ints as int64.
+func readBack(t testing.TB, doc []byte) any {
+	t.Helper()
+	var n yaml.Node
+	if err := yaml.Unmarshal(doc, &n); err != nil {
+		t.Fatalf("written YAML does not parse: %v\n%s", err, doc)
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return normalizeInts(v)
+}
+
+func normalizeInts(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeInts(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeInts(e)
+		}
+	case int:
+		return int64(x)
+	}
+	return v
+}
+
+var tricky = []string{
+	"", " ", "a ", " a", "true", "True", "YES", "no", "off", "y", "N", "null", "~", "Null",
+	"1", "-1", "+1", "1.5", ".5", "1.", "1e3", "1E3", "0x1F", "0o17", "0b101", "017", "1_000",
+	"12:30", "190:20:30", "2001-12-14", "2001-12-14t21:59:43.10-05:00", ".inf", "-.inf", ".NaN",
+	"250m", "1Gi", "30s", "v1", "--optimized", "-", "--", "---", "...", "- a", "? a", ": a", "a: b",
+	"a:b", "a #b", "a#b", "#a", "&a", "*a", "!a", "|", ">", "%a", "@a", "`a", "'a", "\"a", "a'b",
+	"a\"b", "a\\b", "{a}", "[a]", "a{b}", "${secrets.X}", "$ENV", "http://x:80/y?z=1#f", "<<",
+	"a\tb", "a\nb", "a\nb\n", "a\nb\nc\n", "a\n\nb\n", "\na\n", " a\nb\n", "a\n\n", "a\r\nb\n",
+	"é", "日本", "\u2028", "\x00", "\x7f", "\ufeff", "a  b", "=", "<a", ",a", "a,b",
+}
+
+// TestWriterRoundTrip writes every tricky string as a key and a value, in
+// maps and lists, and reads the document back with yaml.v3.
+func TestWriterRoundTrip(t *testing.T) {
+	for _, s := range tricky {
+		doc := map[string]any{
+			"value": s,
+			"list":  []any{s, map[string]any{"k": s}, []any{s}},
+			"nested": map[string]any{
+				"deeper": map[string]any{"v": s},
+			},
+		}
+		if s != "" {
+			doc[s] = "key"
+		}
+		var w writer
+		if err := w.document(doc); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if got := readBack(t, w.buf); !reflect.DeepEqual(got, doc) {
+			t.Errorf("%q does not survive:\n%s", s, w.buf)
+		}
+	}
+}
+
+func TestWriterScalars(t *testing.T) {
+	doc := map[string]any{
+		"int": int64(-42), "big": int64(math.MaxInt64), "float": 1.5, "whole": 3.0,
+		"tiny": 1e-300, "bool": true, "null": nil, "emptyMap": map[string]any{}, "emptyList": []any{},
+		"nestedEmpty": []any{[]any{}, map[string]any{}},
+	}
+	var w writer
+	if err := w.document(doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := readBack(t, w.buf); !reflect.DeepEqual(got, doc) {
+		t.Errorf("scalars do not survive:\n%s\ngot %#v", w.buf, got)
+	}
+	for _, bad := range []any{math.Inf(1), math.NaN(), struct{}{}} {
+		var w writer
+		if err := w.document(map[string]any{"x": bad}); err == nil {
+			t.Errorf("%v: want an error", bad)
+		}
+	}
+}
+
+// TestWriterMatchesYAMLv3 checks that for ordinary manifests the output is
+// what yaml.v3 itself writes, so bundles read like any other YAML.
+func TestWriterMatchesYAMLv3(t *testing.T) {
+	m := map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "web", "labels": map[string]any{"app.kubernetes.io/name": "web"}},
+		"spec": map[string]any{"replicas": int64(3), "template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"name": "web", "image": "nginx:1.27", "args": []any{"--port=80"},
+				"env":       []any{map[string]any{"name": "A", "value": "${secrets.A}"}},
+				"resources": map[string]any{"limits": map[string]any{"cpu": "250m", "memory": "1Gi"}}}},
+		}}},
+		"data": map[string]any{"script.sh": "#!/bin/sh\necho hi\nexit 0\n"},
+	}
+	var w writer
+	if err := w.document(m); err != nil {
+		t.Fatal(err)
+	}
+	want, err := marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w.buf, want) {
+		t.Errorf("writer:\n%s\nyaml.v3:\n%s", w.buf, want)
+	}
+}
+
+// FuzzWriter writes arbitrary JSON documents and reads them back.
+func FuzzWriter(f *testing.F) {
+	for _, s := range tricky {
+		b, _ := json.Marshal(map[string]any{"v": s, s: []any{s}})
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var v map[string]any
+		if err := dec.Decode(&v); err != nil || v == nil {
+			return
+		}
+		doc, ok := fromJSON(v).(map[string]any)
+		if !ok {
+			return
+		}
+		var w writer
+		if err := w.document(doc); err != nil {
+			return
+		}
+		if got := readBack(t, w.buf); !reflect.DeepEqual(got, doc) {
+			t.Errorf("does not survive:\n%s\nwant %#v\ngot  %#v", w.buf, doc, got)
+		}
+	})
+}
+
+// fromJSON turns json.Number into int64 or float64, as ork's decoder does.
+func fromJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = fromJSON(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = fromJSON(e)
+		}
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, err := x.Float64()
+		if err != nil || math.IsInf(f, 0) || strings.ContainsAny(string(x), "eE") && f == math.Trunc(f) && math.Abs(f) < 1e15 {
+			return string(x)
+		}
+		return f
+	}
+	return v
+}

@@ -178,7 +178,7 @@ envs: [E=string]: services: [N=string]: #Svc & {name: N, env: E}
 
 manifests: {
 	for e, ev in envs {
-		(e): [for n, s in ev.services {
+		(e): deployments: [for n, s in ev.services {
 			#Deployment & {
 				metadata: {name: n, namespace: "apps", labels: {app: n, tier: "backend"}}
 				spec: {
@@ -200,7 +200,8 @@ manifests: {
 					}
 				}
 			}
-		}] + [for n, s in ev.services {
+		}]
+		(e): services: [for n, s in ev.services {
 			#Service & {
 				metadata: {name: n, namespace: "apps"}
 				spec: {selector: app: n, ports: [{name: "http", port: 80, targetPort: "http"}]}

@@ -164,3 +164,15 @@ func loadProject(g globals) (*project, error) {
 	}
 	return &project{k: k, validator: v, workDir: wd}, nil
 }
+
+// environments returns the --env values, dropping empty ones (an empty
+// ORK_ENV means none).
+func environments(c *cli.Context) []string {
+	var out []string
+	for _, e := range c.StringSlice("env") {
+		if e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -38,7 +38,7 @@ func runGenerate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	envs := c.StringSlice("env")
+	envs := environments(c)
 	out := c.String("output")
 	if out == "" {
 		out = filepath.Join(p.k.Dir, "bundles") + string(filepath.Separator)

@@ -26,7 +26,7 @@ func validateCommand() *cli.Command {
 				return err
 			}
 			katalogs, err := compose.Build(c.Context, compose.Options{
-				Komposer: p.k, Environments: c.StringSlice("env"), Validator: p.validator, WorkDir: p.workDir,
+				Komposer: p.k, Environments: environments(c), Validator: p.validator, WorkDir: p.workDir,
 			})
 			if err != nil {
 				return err

@@ -189,8 +189,8 @@ func literalSafe(s string) bool {
 	if !strings.HasSuffix(s, "\n") || strings.HasSuffix(s, "\n\n") || s == "\n" {
 		return false
 	}
-	if s[0] == ' ' || s[0] == '\n' {
-		return false
+	if s[0] == ' ' || s[0] == '\n' || strings.Contains(s, "\n\t") || s[0] == '\t' {
+		return false // yaml.v3 cannot read a block line that starts with a tab
 	}
 	for _, r := range s {
 		switch {

@@ -51,7 +51,7 @@ func (w *writer) mapping(m map[string]any, ind int) error {
 		if i > 0 {
 			w.indent(ind)
 		}
-		w.key(k)
+		w.key(k, ind)
 		if err := w.value(m[k], ind); err != nil {
 			return fmt.Errorf("%s: %w", k, err)
 		}
@@ -145,11 +145,22 @@ func (w *writer) literal(s string, ind int) {
 	w.buf = append(w.buf, '\n')
 }
 
-func (w *writer) key(k string) {
+// maxImplicitKey is the longest key YAML allows without "? ".
+const maxImplicitKey = 1024
+
+func (w *writer) key(k string, ind int) {
+	start := len(w.buf)
 	if plainSafe(k) {
 		w.buf = append(w.buf, k...)
 	} else {
 		w.quoted(k)
+	}
+	if len(w.buf)-start > maxImplicitKey-8 {
+		// An explicit key: "? key", then ":" on a line of its own.
+		key := append([]byte("? "), w.buf[start:]...)
+		w.buf = append(w.buf[:start], key...)
+		w.buf = append(w.buf, '\n')
+		w.indent(ind)
 	}
 	w.buf = append(w.buf, ':')
 }

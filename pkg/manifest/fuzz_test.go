@@ -30,7 +30,12 @@ func FuzzDecode(f *testing.F) {
 			if d.Pos.File != "f.yaml" || d.Pos.Line < 1 {
 				t.Fatalf("Decode(%q) returned a document at %v", data, d.Pos)
 			}
-			d.Position([]string{"metadata", "name"})
+			if p, ok := d.Position(nil); !ok || p != d.Pos {
+				t.Fatalf("Decode(%q): Position(nil) = %v, %v; want the document's %v", data, p, ok, d.Pos)
+			}
+			if p, ok := d.Position([]string{"metadata", "name"}); !ok || p.Line < d.Pos.Line {
+				t.Fatalf("Decode(%q): Position(metadata.name) = %v, %v; want a line at or after %v", data, p, ok, d.Pos)
+			}
 			d.KeyPosition([]string{"spec", "containers", "name=app", "image"})
 		}
 	})

@@ -177,7 +177,7 @@ func Decode(file, source string, data []byte) ([]*Doc, error) {
 			break
 		}
 		if err != nil {
-			errs = append(errs, yamlError(file, source, err))
+			errs = append(errs, yamlError(file, source, data, err))
 			break // the decoder cannot resume after a syntax error
 		}
 		root := &n
@@ -248,8 +248,10 @@ func kindName(n *yaml.Node) string {
 	return "mapping"
 }
 
-// yamlError turns a yaml.v3 error ("yaml: line 3: ...") into a positioned error.
-func yamlError(file, source string, err error) error {
+// yamlError turns a yaml.v3 error ("yaml: line 3: ...") into a positioned
+// error. For the errors yaml.v3 gives without a line, the line is found in
+// data.
+func yamlError(file, source string, data []byte, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
@@ -259,12 +261,35 @@ func yamlError(file, source string, err error) error {
 			}
 		}
 	}
+	if line == 0 {
+		line = guessLine(msg, data)
+	}
 	return Errorf(Pos{File: file, Line: line}, source, "invalid YAML: %s", msg)
 }
 
-// maxAliasExpansion bounds the values produced by YAML aliases, so that a
-// "billion laughs" document fails instead of exhausting memory.
-const maxAliasExpansion = 1 << 20
+// guessLine finds the line of the errors yaml.v3 reports without one: an
+// unknown anchor (the first use of the alias) and a control character.
+func guessLine(msg string, data []byte) int {
+	at := -1
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+		if i := strings.IndexByte(name, '\''); i > 0 {
+			at = bytes.Index(data, []byte("*"+name[:i]))
+		}
+	}
+	if strings.HasPrefix(msg, "control characters are not allowed") {
+		at = bytes.IndexFunc(data, func(r rune) bool {
+			return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f
+		})
+	}
+	if at < 0 {
+		return 0
+	}
+	return bytes.Count(data[:at], []byte("\n")) + 1
+}
+
+// maxAliasExpansion bounds the values produced through YAML aliases, so
+// that a "billion laughs" document fails instead of exhausting memory.
+const maxAliasExpansion = 1 << 18
 
 // Value converts a YAML node to plain Go values: map[string]any, []any,
 // string, int64, float64, bool and nil. Integers stay integers, which CUE
@@ -276,7 +301,8 @@ func Value(file, source string, n *yaml.Node) (any, error) {
 
 type converter struct {
 	file, source string
-	aliased      int
+	aliasDepth   int // > 0 while converting the target of an alias
+	aliased      int // values produced through aliases
 }
 
 func (c *converter) errorf(n *yaml.Node, format string, args ...any) error {
@@ -287,6 +313,11 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 	if depth > 200 {
 		return nil, c.errorf(n, "document nests deeper than 200 levels")
 	}
+	if c.aliasDepth > 0 {
+		if c.aliased++; c.aliased > maxAliasExpansion {
+			return nil, c.errorf(n, "too many alias expansions (aliases may produce at most %d values)", maxAliasExpansion)
+		}
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
@@ -294,10 +325,8 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 		}
 		return c.value(n.Content[0], depth+1)
 	case yaml.AliasNode:
-		c.aliased++
-		if c.aliased > maxAliasExpansion {
-			return nil, c.errorf(n, "too many alias expansions")
-		}
+		c.aliasDepth++
+		defer func() { c.aliasDepth-- }()
 		return c.value(n.Alias, depth+1)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)

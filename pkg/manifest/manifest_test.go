@@ -583,3 +583,25 @@ func TestDecodeAliasExpansionBoundsValues(t *testing.T) {
 		t.Errorf("Decode of %d bytes expanding to 2,000,000 values = %v, want too many alias expansions", b.Len(), err)
 	}
 }
+
+// TestPositionAfterSkippedDocuments checks positions in a stream where
+// empty, null and rejected documents come before the one asked about.
+func TestPositionAfterSkippedDocuments(t *testing.T) {
+	src := "---\n---\nnull\n---\n- a list\n---\n# only a comment\n---\napiVersion: v1\nkind: A\nmetadata: {name: a}\nspec: {x: 1}\n---\n" + deployment
+	docs, err := manifest.Decode("f.yaml", "", []byte(src))
+	if err == nil || !strings.Contains(err.Error(), "is a list") {
+		t.Fatalf("Decode = %v, want the list rejected", err)
+	}
+	if len(docs) != 2 {
+		t.Fatalf("got %d documents, want 2", len(docs))
+	}
+	if p, ok := docs[0].Position([]string{"spec", "x"}); !ok || p.Line != 12 || p.Col != 11 {
+		t.Errorf("first document: Position(spec.x) = %v, %v; want f.yaml:12:11", p, ok)
+	}
+	if p, ok := docs[1].Position([]string{"spec", "template", "spec", "containers", "name=proxy", "image"}); !ok || p.Line != 29 || p.Col != 18 {
+		t.Errorf("second document: Position(image of proxy) = %v, %v; want f.yaml:29:18", p, ok)
+	}
+	if p, ok := docs[1].KeyPosition([]string{"spec", "replicas"}); !ok || p.Line != 19 || p.Col != 3 {
+		t.Errorf("second document: KeyPosition(spec.replicas) = %v, %v; want f.yaml:19:3", p, ok)
+	}
+}

@@ -56,6 +56,7 @@ type Pin struct {
 	Type     string `yaml:"type"`               // path, overlay, git or oci
 	Location string `yaml:"location"`           // the path, URL or reference asked for
 	Ref      string `yaml:"ref,omitempty"`      // the floating ref asked for, if any
+	Path     string `yaml:"path,omitempty"`     // the sub-directory of a Git source
 	ID       string `yaml:"id"`                 // the immutable id it resolved to
 	From     string `yaml:"promoted,omitempty"` // the environment a promotion copied it from
 }

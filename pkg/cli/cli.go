@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +14,13 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/cache"
+	"github.com/orkdev/ork/pkg/compose"
 	"github.com/orkdev/ork/pkg/komposer"
+	"github.com/orkdev/ork/pkg/lock"
 	"github.com/orkdev/ork/pkg/schema"
+	"github.com/orkdev/ork/pkg/source/git"
 )
 
 // Exit codes of ork.
@@ -69,6 +75,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			generateCommand(),
 			validateCommand(),
 			verifyCommand(),
+			lockCommand(),
 			initCommand(),
 			versionCommand(),
 		},
@@ -132,15 +139,53 @@ func setHere(c *cli.Context, name string) *cli.Context {
 func globalString(c *cli.Context, name string) string { return setHere(c, name).String(name) }
 func globalBool(c *cli.Context, name string) bool     { return setHere(c, name).Bool(name) }
 
-// project is the Komposer a command works on.
+// project is the Komposer a command works on, with its lock and the means
+// to fetch remote sources.
 type project struct {
-	k         *komposer.Komposer
-	validator *schema.Validator
-	workDir   string
+	k          *komposer.Komposer
+	validator  *schema.Validator
+	workDir    string
+	lock       *lock.Lock
+	lockPath   string
+	lockBefore []byte // the lock's bytes as read, to write it only if it changes
+	git        *git.Fetcher
+	g          globals
 }
 
-// loadProject finds and loads the Komposer named by -f, or the nearest one.
-func loadProject(g globals) (*project, error) {
+// options returns the compose options for the selected environments.
+func (p *project) options(envs []string) compose.Options {
+	return compose.Options{
+		Komposer: p.k, Environments: envs, Validator: p.validator, WorkDir: p.workDir,
+		Lock: p.lock, Locked: p.g.locked, Git: p.git,
+	}
+}
+
+// saveLock writes ork.lock when its bytes changed, atomically, and reports
+// whether it did.
+func (p *project) saveLock() (bool, error) {
+	data, err := p.lock.Encode()
+	if err != nil {
+		return false, err
+	}
+	if bytes.Equal(data, p.lockBefore) {
+		return false, nil
+	}
+	if len(p.lock.Environments) == 0 && p.lockBefore == nil {
+		return false, nil // nothing remote: no lock file to write
+	}
+	if p.g.locked {
+		return false, fmt.Errorf("%s would change, and --locked forbids it; run `ork lock` and commit ork.lock", relTo(p.workDir, p.lockPath))
+	}
+	if _, err := bundle.WriteFiles([]bundle.File{{Path: p.lockPath, Data: data}}); err != nil {
+		return false, err
+	}
+	p.lockBefore = data
+	return true, nil
+}
+
+// loadProject finds and loads the Komposer named by -f, or the nearest one,
+// and its lock. Progress of fetches goes to stderr when it is a terminal.
+func loadProject(g globals, stderr io.Writer) (*project, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -162,7 +207,36 @@ func loadProject(g globals) (*project, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &project{k: k, validator: v, workDir: wd}, nil
+	p := &project{k: k, validator: v, workDir: wd, g: g, lockPath: lock.Path(path)}
+	var exists bool
+	p.lock, exists, err = lock.Read(p.lockPath, relTo(wd, p.lockPath), v)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		if p.lockBefore, err = p.lock.Encode(); err != nil {
+			return nil, err
+		}
+	}
+	c, err := cache.Open(g.cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	p.git = &git.Fetcher{Cache: c, Offline: g.offline, Auth: git.NetrcAuth}
+	if !g.quiet && isTerminal(stderr) {
+		p.git.Progress = stderr
+	}
+	return p, nil
+}
+
+// isTerminal reports whether w is a terminal, where progress may be shown.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // environments returns the --env values, dropping empty ones (an empty

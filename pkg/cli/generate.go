@@ -34,7 +34,7 @@ func runGenerate(c *cli.Context) error {
 		return fmt.Errorf("generate bundle takes no arguments, got %q", c.Args().Slice())
 	}
 	g := readGlobals(c)
-	p, err := loadProject(g)
+	p, err := loadProject(g, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
@@ -50,9 +50,11 @@ func runGenerate(c *cli.Context) error {
 	if !toDir && len(envs) != 1 && !(len(envs) == 0 && len(p.k.Environments) == 1) {
 		return fmt.Errorf("-o %s writes one bundle; choose one environment with --env, or give a directory (-o DIR/)", out)
 	}
-	bundles, err := compose.Bundles(c.Context, compose.Options{
-		Komposer: p.k, Environments: envs, Validator: p.validator, WorkDir: p.workDir,
-	})
+	bundles, err := compose.Bundles(c.Context, p.options(envs))
+	if err != nil {
+		return err
+	}
+	lockWritten, err := p.saveLock()
 	if err != nil {
 		return err
 	}
@@ -74,6 +76,9 @@ func runGenerate(c *cli.Context) error {
 	}
 	if g.quiet {
 		return nil
+	}
+	if lockWritten {
+		fmt.Fprintf(c.App.Writer, "%s: pins added\n", relTo(p.workDir, p.lockPath))
 	}
 	for i, b := range bundles {
 		state := "unchanged"

@@ -32,12 +32,26 @@ func TestScript(t *testing.T) {
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
 			env.Setenv("ORK_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("NO_COLOR", "")
-			return os.MkdirAll(home, 0o755)
+			// Git as the scripts' repositories need it, isolated from the
+			// machine's configuration.
+			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+			env.Setenv("GIT_AUTHOR_NAME", "ork test")
+			env.Setenv("GIT_AUTHOR_EMAIL", "test@ork.invalid")
+			env.Setenv("GIT_COMMITTER_NAME", "ork test")
+			env.Setenv("GIT_COMMITTER_EMAIL", "test@ork.invalid")
+			env.Setenv("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+			env.Setenv("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+			if err := os.MkdirAll(home, 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"), 0o644)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"tree":   cmdTree,
-			"demo":   cmdDemo,
-			"mutate": cmdMutate,
+			"tree":     cmdTree,
+			"demo":     cmdDemo,
+			"mutate":   cmdMutate,
+			"gitserve": cmdGitServe,
+			"expand":   cmdExpand,
 		},
 	})
 }
@@ -100,4 +114,24 @@ func cmdMutate(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s does not contain %q", args[0], args[1])
 	}
 	ts.Check(os.WriteFile(path, []byte(strings.Replace(string(data), args[1], args[2], 1)), 0o644))
+}
+
+// expand FILE... replaces ${NAME} in each file with the script's variable
+// NAME (server URLs, commit ids), so fixtures can name what the script made.
+func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: expand FILE...")
+	}
+	for _, f := range args {
+		path := ts.MkAbs(f)
+		data, err := os.ReadFile(path)
+		ts.Check(err)
+		out := os.Expand(string(data), func(name string) string {
+			if v := ts.Getenv(name); v != "" {
+				return v
+			}
+			return "${" + name + "}"
+		})
+		ts.Check(os.WriteFile(path, []byte(out), 0o644))
+	}
 }

@@ -21,13 +21,12 @@ func validateCommand() *cli.Command {
 				return fmt.Errorf("validate takes no arguments, got %q", c.Args().Slice())
 			}
 			g := readGlobals(c)
-			p, err := loadProject(g)
+			p, err := loadProject(g, c.App.ErrWriter)
 			if err != nil {
 				return err
 			}
-			katalogs, err := compose.Build(c.Context, compose.Options{
-				Komposer: p.k, Environments: environments(c), Validator: p.validator, WorkDir: p.workDir,
-			})
+			// Pins that validate resolves are used, not written.
+			katalogs, err := compose.Build(c.Context, p.options(environments(c)))
 			if err != nil {
 				return err
 			}

@@ -9,17 +9,19 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/orkdev/ork/pkg/bundle"
 	"github.com/orkdev/ork/pkg/komposer"
+	"github.com/orkdev/ork/pkg/lock"
 	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/merge"
 	"github.com/orkdev/ork/pkg/schema"
+	"github.com/orkdev/ork/pkg/source"
 	"github.com/orkdev/ork/pkg/source/file"
+	"github.com/orkdev/ork/pkg/source/git"
 )
 
 // Options say what to build.
@@ -28,6 +30,15 @@ type Options struct {
 	Environments []string // empty: every environment, in the Komposer's order
 	Validator    *schema.Validator
 	WorkDir      string // messages show file paths relative to it
+
+	// Lock holds the pins of remote sources. Build uses them and adds the
+	// missing ones (resolved, or taken from the environment's after), so a
+	// caller that writes the lock compares its bytes before and after.
+	Lock *lock.Lock
+	// Locked makes a missing or stale pin an error instead.
+	Locked bool
+	// Git fetches git: sources.
+	Git *git.Fetcher
 }
 
 // Katalog is one environment's completed, validated Katalog.
@@ -96,7 +107,8 @@ func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error)
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{opts: opts, k: k, overlays: map[string]*sharedLayer{}}
+	b := &builder{opts: opts, k: k, overlays: map[string]*sharedLayer{}, paths: map[string]*layer{},
+		remote: map[string]*remoteLayer{}, resolved: map[string]string{}}
 	var problems problemList
 	for _, env := range envs {
 		if env.Branch != "" {
@@ -112,13 +124,28 @@ func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error)
 		}
 	}
 
-	sources := make([]*layer, len(k.Sources))
+	if b.opts.Lock == nil {
+		b.opts.Lock = &lock.Lock{}
+	}
+	// Local sources are read once for every environment; remote ones are
+	// pinned per environment first (the network, if at all, only here).
 	loadErrs := make([]error, len(k.Sources))
 	forEach(len(k.Sources), func(i int) {
-		sources[i], loadErrs[i] = b.loadSource(k.Sources[i])
+		if s := k.Sources[i]; s.Path != "" {
+			b.paths[s.Name], loadErrs[i] = b.loadPath(s.Name, s.Path, "path", s.Pos)
+		}
 	})
 	for _, err := range loadErrs {
 		problems.addErr(err)
+	}
+	for i := range envs {
+		for _, s := range k.Sources {
+			if s.Path == "" {
+				if _, err := b.pin(ctx, &envs[i], s); err != nil {
+					problems.addErr(err)
+				}
+			}
+		}
 	}
 	overrides := &layer{docs: k.Overrides, additive: true}
 	if err := uniqueIDs(overrides.docs); err != nil {
@@ -135,7 +162,7 @@ func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error)
 		if ctx.Err() != nil {
 			return
 		}
-		kat := b.build(envs[i], sources, overrides, &envProblems[i])
+		kat := b.build(ctx, envs[i], overrides, &envProblems[i])
 		if kat != nil {
 			if err := each(i, kat); err != nil {
 				envProblems[i].addErr(err)
@@ -155,8 +182,16 @@ func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error)
 }
 
 // build makes one environment's Katalog, or records why it cannot.
-func (b *builder) build(env komposer.Environment, sources []*layer, overrides *layer, problems *problemList) *Katalog {
-	layers := slices.Clone(sources)
+func (b *builder) build(ctx context.Context, env komposer.Environment, overrides *layer, problems *problemList) *Katalog {
+	var layers []*layer
+	for _, s := range b.k.Sources {
+		l, err := b.source(ctx, env, s)
+		if err != nil {
+			problems.addErr(err)
+			continue
+		}
+		layers = append(layers, l)
+	}
 	for _, o := range env.Overlays {
 		l, err := b.overlay(o)
 		defer b.release(o)
@@ -250,20 +285,9 @@ type builder struct {
 	k        *komposer.Komposer
 	mu       sync.Mutex
 	overlays map[string]*sharedLayer // by path: environments may share overlays
-}
-
-func (b *builder) loadSource(s komposer.Source) (*layer, error) {
-	switch {
-	case s.Git != nil:
-		return nil, manifest.Errorf(s.Pos, s.Name, "git sources are not supported by this build of ork yet")
-	case s.OCI != "":
-		return nil, manifest.Errorf(s.Pos, s.Name, "oci sources are not supported by this build of ork yet")
-	}
-	l, err := b.loadPath(s.Name, s.Path, "path", s.Pos)
-	if err != nil {
-		return nil, err
-	}
-	return l, nil
+	paths    map[string]*layer       // path: sources, by name
+	remote   map[string]*remoteLayer // remote sources, by name and pin
+	resolved map[string]string       // URL and ref -> commit, once per run
 }
 
 // forEach calls f(0) ... f(n-1) on up to GOMAXPROCS goroutines.
@@ -293,12 +317,22 @@ func (b *builder) loadPath(name, rel, typ string, pos manifest.Pos) (*layer, err
 	if err != nil {
 		return nil, manifest.Errorf(pos, name, "%s %s: %v", typ, name, err)
 	}
-	l := &layer{pin: bundle.Pin{Name: name, Type: typ, Location: rel, ID: tree.Digest()}}
+	l, err := b.decodeTree(name, tree, func(p string) string {
+		return b.display(filepath.Join(base, filepath.FromSlash(p)))
+	})
+	l.pin = bundle.Pin{Name: name, Type: typ, Location: rel, ID: tree.Digest()}
+	return l, err
+}
+
+// decodeTree decodes a source's files into a layer: manifests and policies.
+// display names a file of the tree in messages.
+func (b *builder) decodeTree(name string, tree *source.Tree, display func(string) string) (*layer, error) {
+	l := &layer{}
 	var errs []error
 	for _, f := range tree.Files {
-		display := b.display(filepath.Join(base, filepath.FromSlash(f.Path)))
+		shown := display(f.Path)
 		if strings.HasSuffix(f.Path, ".cue") {
-			p := schema.PolicyFile{File: display, Source: name, Data: f.Data}
+			p := schema.PolicyFile{File: shown, Source: name, Data: f.Data}
 			if err := p.Parse(); err != nil {
 				errs = append(errs, err)
 				continue
@@ -306,7 +340,7 @@ func (b *builder) loadPath(name, rel, typ string, pos manifest.Pos) (*layer, err
 			l.policies = append(l.policies, p)
 			continue
 		}
-		docs, err := manifest.Decode(display, name, f.Data)
+		docs, err := manifest.Decode(shown, name, f.Data)
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/orkdev/ork/pkg/compose"
+)
+
+func lockCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "lock",
+		Usage:     "pin remote sources in ork.lock: add missing pins, or with --update move floating refs",
+		ArgsUsage: "[SOURCE]...",
+		Flags: withGlobals(
+			&cli.BoolFlag{Name: "update", EnvVars: []string{"ORK_UPDATE_PINS"}, Usage: "re-resolve branches and tags (environments without after only)"},
+			&cli.StringSliceFlag{Name: "env", EnvVars: []string{"ORK_ENV"}, Usage: "environment to lock (repeatable; default: all)"},
+		),
+		Action: func(c *cli.Context) error {
+			g := readGlobals(c)
+			p, err := loadProject(g, c.App.ErrWriter)
+			if err != nil {
+				return err
+			}
+			moves, err := compose.Lock(c.Context, p.options(environments(c)), compose.LockOptions{
+				Update: c.Bool("update"), Sources: c.Args().Slice(),
+			})
+			if err != nil {
+				return err
+			}
+			written, err := p.saveLock()
+			if err != nil {
+				return err
+			}
+			if g.quiet {
+				return nil
+			}
+			w := c.App.Writer
+			for _, m := range moves {
+				if m.From == "" {
+					fmt.Fprintf(w, "%s: %s pinned at %s\n", m.Environment, m.Source, m.To)
+				} else {
+					fmt.Fprintf(w, "%s: %s %s -> %s\n", m.Environment, m.Source, m.From, m.To)
+				}
+			}
+			switch {
+			case written:
+				fmt.Fprintf(w, "%s written\n", relTo(p.workDir, p.lockPath))
+			case len(moves) == 0:
+				fmt.Fprintf(w, "%s is up to date\n", relTo(p.workDir, p.lockPath))
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,316 @@
+// Package git reads git: sources with go-git: it resolves a branch, tag or
+// commit to a commit id, and fetches only what that commit needs, into
+// memory, caching the resulting tree by content.
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/orkdev/ork/pkg/cache"
+	"github.com/orkdev/ork/pkg/source"
+)
+
+// ErrOffline is returned when a fetch is needed but ork runs --offline.
+var ErrOffline = errors.New("not in the cache, and --offline forbids fetching it")
+
+// Fetcher resolves and fetches Git sources.
+type Fetcher struct {
+	Cache    *cache.Cache
+	Offline  bool
+	Progress io.Writer // go-git's progress messages, or nil
+	// Auth returns the credentials for a repository URL, or nil.
+	Auth func(repoURL string) (transport.AuthMethod, error)
+}
+
+var commitID = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+
+// IsCommit reports whether ref is a full commit id rather than a name.
+func IsCommit(ref string) bool { return commitID.MatchString(ref) }
+
+func (f *Fetcher) auth(repoURL string) (transport.AuthMethod, error) {
+	if f.Auth == nil {
+		return nil, nil
+	}
+	return f.Auth(repoURL)
+}
+
+// Resolve returns the commit that ref (a branch, a tag, HEAD or a commit id)
+// names in the repository at repoURL, asking the server.
+func (f *Fetcher) Resolve(ctx context.Context, repoURL, ref string) (string, error) {
+	if IsCommit(ref) {
+		return ref, nil
+	}
+	if f.Offline {
+		return "", fmt.Errorf("resolving %q needs the network: %w", ref, ErrOffline)
+	}
+	auth, err := f.auth(repoURL)
+	if err != nil {
+		return "", err
+	}
+	remote := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{repoURL}})
+	refs, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: auth})
+	if err != nil {
+		return "", describe(repoURL, err)
+	}
+	byName := map[plumbing.ReferenceName]*plumbing.Reference{}
+	for _, r := range refs {
+		byName[r.Name()] = r
+	}
+	candidates := []plumbing.ReferenceName{plumbing.ReferenceName(ref)}
+	if ref == "HEAD" {
+		candidates = []plumbing.ReferenceName{plumbing.HEAD}
+	} else if !strings.HasPrefix(ref, "refs/") {
+		candidates = []plumbing.ReferenceName{plumbing.NewBranchReferenceName(ref), plumbing.NewTagReferenceName(ref)}
+	}
+	for _, name := range candidates {
+		r, ok := byName[name]
+		if !ok {
+			continue
+		}
+		if r.Type() == plumbing.SymbolicReference {
+			if r, ok = byName[r.Target()]; !ok {
+				continue
+			}
+		}
+		// An annotated tag names a tag object; the server lists the
+		// commit it points to as name^{}.
+		if peeled, ok := byName[plumbing.ReferenceName(string(name)+"^{}")]; ok {
+			return peeled.Hash().String(), nil
+		}
+		return r.Hash().String(), nil
+	}
+	return "", fmt.Errorf("%s has no branch or tag %q (it has %s)", redact(repoURL), ref, listRefs(refs))
+}
+
+func listRefs(refs []*plumbing.Reference) string {
+	var names []string
+	for _, r := range refs {
+		n := r.Name()
+		if (n.IsBranch() || n.IsTag()) && !strings.HasSuffix(n.String(), "^{}") {
+			names = append(names, n.Short())
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "no branches or tags"
+	}
+	if len(names) > 10 {
+		names = append(names[:10], fmt.Sprintf("and %d more", len(names)-10))
+	}
+	return strings.Join(names, ", ")
+}
+
+// cacheKey names what a fetched tree holds.
+func cacheKey(repoURL, commit, dir string) string {
+	return "git\x00" + repoURL + "\x00" + commit + "\x00" + dir
+}
+
+// Tree returns the files below dir at commit, from the cache when it holds
+// them, else fetched (ref, the name the commit was resolved from, lets the
+// fetch stay shallow).
+func (f *Fetcher) Tree(ctx context.Context, repoURL, ref, commit, dir string) (*source.Tree, error) {
+	key := cacheKey(repoURL, commit, dir)
+	if digest, ok := f.Cache.Lookup(key); ok {
+		t, err := f.Cache.Tree(digest)
+		if err == nil {
+			return t, nil
+		}
+		if f.Offline {
+			return nil, fmt.Errorf("commit %s: %w; run without --offline to fetch it again", short(commit), err)
+		}
+	}
+	if f.Offline {
+		return nil, fmt.Errorf("commit %s: %w", short(commit), ErrOffline)
+	}
+	c, err := f.fetch(ctx, repoURL, ref, commit)
+	if err != nil {
+		return nil, err
+	}
+	t, err := treeAt(c, dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s at %s: %w", redact(repoURL), short(commit), err)
+	}
+	digest, err := f.Cache.PutTree(t)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	if err := f.Cache.Record(key, digest); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return t, nil
+}
+
+// fetch brings commit into memory: first the named ref alone at depth 1,
+// which is the commit unless the ref has moved since it was pinned; then
+// the commit by id at depth 1, which servers allow when configured to; then
+// every branch and tag in full.
+func (f *Fetcher) fetch(ctx context.Context, repoURL, ref, commit string) (*object.Commit, error) {
+	auth, err := f.auth(repoURL)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := gogit.Init(memory.NewStorage(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{repoURL}}); err != nil {
+		return nil, err
+	}
+	attempts := [][]config.RefSpec{}
+	if ref != "" && !IsCommit(ref) && ref != "HEAD" && !strings.HasPrefix(ref, "refs/") {
+		attempts = append(attempts,
+			[]config.RefSpec{config.RefSpec("+refs/heads/" + ref + ":refs/remotes/origin/" + ref)},
+			[]config.RefSpec{config.RefSpec("+refs/tags/" + ref + ":refs/tags/" + ref)})
+	}
+	attempts = append(attempts, []config.RefSpec{config.RefSpec(commit + ":refs/ork/pin")})
+	var lastErr error
+	for _, specs := range attempts {
+		err := repo.FetchContext(ctx, &gogit.FetchOptions{RemoteName: "origin", RefSpecs: specs, Depth: 1, Auth: auth, Tags: gogit.NoTags, Progress: f.Progress})
+		if err == nil || errors.Is(err, gogit.NoErrAlreadyUpToDate) {
+			if c, err := repo.CommitObject(plumbing.NewHash(commit)); err == nil {
+				return c, nil
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if isTransportFailure(err) {
+			return nil, describe(repoURL, err)
+		}
+		lastErr = err
+	}
+	// The full history: slow, but it finds any commit a branch or tag reaches.
+	full, err := gogit.Init(memory.NewStorage(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := full.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{repoURL}}); err != nil {
+		return nil, err
+	}
+	err = full.FetchContext(ctx, &gogit.FetchOptions{RemoteName: "origin", Auth: auth, Progress: f.Progress,
+		RefSpecs: []config.RefSpec{"+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"}})
+	if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
+		return nil, describe(repoURL, err)
+	}
+	c, err := full.CommitObject(plumbing.NewHash(commit))
+	if err != nil {
+		if lastErr != nil {
+			return nil, fmt.Errorf("%s has no commit %s on any branch or tag (%v)", redact(repoURL), short(commit), lastErr)
+		}
+		return nil, fmt.Errorf("%s has no commit %s on any branch or tag", redact(repoURL), short(commit))
+	}
+	return c, nil
+}
+
+// treeAt reads the wanted files below dir of a commit.
+func treeAt(c *object.Commit, dir string) (*source.Tree, error) {
+	root, err := c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	dir = strings.Trim(path.Clean("/"+dir), "/")
+	t := root
+	if dir != "" {
+		if t, err = root.Tree(dir); err != nil {
+			return nil, fmt.Errorf("path %q is not a directory in the repository", dir)
+		}
+	}
+	out := &source.Tree{}
+	err = t.Files().ForEach(func(f *object.File) error {
+		name := f.Name
+		if hidden(name) || !source.Wanted(name) {
+			return nil
+		}
+		if f.Mode == filemode.Symlink {
+			return fmt.Errorf("%s is a symlink; ork does not follow symlinks in Git sources", path.Join(dir, name))
+		}
+		if f.Mode == filemode.Submodule {
+			return nil
+		}
+		r, err := f.Reader()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		out.Files = append(out.Files, source.File{Path: name, Data: data})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Sort()
+	return out, nil
+}
+
+// hidden reports whether a path has a component starting with a dot, which
+// sources skip as directories do.
+func hidden(p string) bool {
+	for _, c := range strings.Split(p, "/") {
+		if strings.HasPrefix(c, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+func short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
+
+func isTransportFailure(err error) bool {
+	return errors.Is(err, transport.ErrRepositoryNotFound) || errors.Is(err, transport.ErrAuthenticationRequired) ||
+		errors.Is(err, transport.ErrAuthorizationFailed) || errors.Is(err, transport.ErrEmptyRemoteRepository) ||
+		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host")
+}
+
+// describe turns go-git's errors into messages that say what to do.
+func describe(repoURL string, err error) error {
+	u := redact(repoURL)
+	switch {
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return fmt.Errorf("%s is not a Git repository, or it does not exist", u)
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return fmt.Errorf("%s is an empty repository", u)
+	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
+		return fmt.Errorf("%s refused the credentials (%v); for https, give them in ~/.netrc (or $NETRC) for its host; for ssh, load a key in ssh-agent", u, err)
+	case strings.Contains(err.Error(), "connection refused"), strings.Contains(err.Error(), "no such host"), strings.Contains(err.Error(), "i/o timeout"):
+		return fmt.Errorf("cannot reach %s: %v", u, err)
+	}
+	return fmt.Errorf("%s: %w", u, err)
+}
+
+// redact drops a password from a URL before it is shown.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

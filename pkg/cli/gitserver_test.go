@@ -5,11 +5,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/cgi"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -62,9 +62,15 @@ func cmdGitServe(ts *testscript.TestScript, neg bool, args []string) {
 		port := freePort(ts)
 		cmd := exec.Command("git", "daemon", "--reuseaddr", "--export-all", "--base-path="+root,
 			"--listen=127.0.0.1", "--port="+strconv.Itoa(port), root)
-		cmd.Stderr = os.Stderr
+		// Its own process group, so that stopping it stops the children it
+		// forks per connection; no inherited output, which those children
+		// would hold open after the test.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		ts.Check(cmd.Start())
-		ts.Defer(func() { cmd.Process.Kill(); cmd.Wait() })
+		ts.Defer(func() {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cmd.Wait()
+		})
 		// Wait, boundedly, for the daemon to accept connections.
 		deadline := time.Now().Add(10 * time.Second)
 		for {

@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -473,9 +475,10 @@ func (b *builder) applyPolicies(kat *Katalog, files []schema.PolicyFile, problem
 	// Policies may complete manifests and define new ones.
 	var added []map[string]any
 	var addedIDs []manifest.ID
-	for kind, byName := range out {
-		for name, v := range byName {
-			obj, _ := v.(map[string]any)
+	for _, kind := range slices.Sorted(maps.Keys(out)) {
+		byName := out[kind]
+		for _, name := range slices.Sorted(maps.Keys(byName)) {
+			obj, _ := byName[name].(map[string]any)
 			if id, ok := keys[[2]string{kind, name}]; ok {
 				kat.byID[id].obj = obj
 				continue

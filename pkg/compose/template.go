@@ -104,8 +104,8 @@ func (t *expander) str(s string) (any, string) {
 		case strings.HasPrefix(rest, "{"):
 			end := strings.IndexByte(rest, '}')
 			if end < 0 {
-				b.WriteString(s[i:])
-				i = len(s)
+				b.WriteByte('$') // not a reference; what follows may hold one
+				i++
 				continue
 			}
 			ref := rest[1:end]

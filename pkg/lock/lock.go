@@ -131,7 +131,7 @@ func Read(path, display string, v *schema.Validator) (l *Lock, exists bool, err 
 func Parse(display string, data []byte, v *schema.Validator) (*Lock, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: malformed lock: %w", display, err)
+		return nil, manifest.YAMLError(display, "", data, err)
 	}
 	if len(root.Content) == 0 {
 		return nil, fmt.Errorf("%s: the lock is empty; delete it and run `ork lock` to write a new one", display)

@@ -248,6 +248,12 @@ func kindName(n *yaml.Node) string {
 	return "mapping"
 }
 
+// YAMLError turns an error of yaml.v3 reading data from file into an error
+// at the line it names (or, where yaml.v3 names none, the line found).
+func YAMLError(file, source string, data []byte, err error) error {
+	return yamlError(file, source, data, err)
+}
+
 // yamlError turns a yaml.v3 error ("yaml: line 3: ...") into a positioned
 // error. For the errors yaml.v3 gives without a line, the line is found in
 // data.

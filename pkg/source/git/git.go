@@ -64,7 +64,7 @@ func (f *Fetcher) Resolve(ctx context.Context, repoURL, ref string) (string, err
 		return "", err
 	}
 	remote := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{repoURL}})
-	refs, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: auth})
+	refs, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: auth, PeelingOption: gogit.AppendPeeled})
 	if err != nil {
 		return "", describe(repoURL, err)
 	}
@@ -295,8 +295,12 @@ func describe(repoURL string, err error) error {
 		return fmt.Errorf("%s is not a Git repository, or it does not exist", u)
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
 		return fmt.Errorf("%s is an empty repository", u)
-	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
-		return fmt.Errorf("%s refused the credentials (%v); for https, give them in ~/.netrc (or $NETRC) for its host; for ssh, load a key in ssh-agent", u, err)
+	case errors.Is(err, transport.ErrAuthenticationRequired):
+		return fmt.Errorf("%s asks for credentials ork does not have or it refused; for https, give them in ~/.netrc (or the file $NETRC names) for its host; for ssh, load a key in ssh-agent", u)
+	case errors.Is(err, transport.ErrAuthorizationFailed):
+		return fmt.Errorf("%s refused the credentials it was given (from ~/.netrc, $NETRC or the URL)", u)
+	case errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "unexpected EOF"), strings.Contains(err.Error(), "connection reset"):
+		return fmt.Errorf("the transfer from %s broke off; nothing was cached (%v)", u, err)
 	case strings.Contains(err.Error(), "connection refused"), strings.Contains(err.Error(), "no such host"), strings.Contains(err.Error(), "i/o timeout"):
 		return fmt.Errorf("cannot reach %s: %v", u, err)
 	}

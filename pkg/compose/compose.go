@@ -22,7 +22,6 @@ import (
 	"github.com/orkdev/ork/pkg/merge"
 	"github.com/orkdev/ork/pkg/schema"
 	"github.com/orkdev/ork/pkg/source"
-	"github.com/orkdev/ork/pkg/source/file"
 	"github.com/orkdev/ork/pkg/source/git"
 )
 
@@ -109,50 +108,28 @@ func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error)
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{opts: opts, k: k, overlays: map[string]*sharedLayer{}, paths: map[string]*layer{},
-		remote: map[string]*remoteLayer{}, resolved: map[string]string{}}
+	b := newBuilder(opts, k)
+	// Each environment is built by the builder of the tree it comes from:
+	// the working tree, or a branch of the repository.
+	builders := make([]*builder, len(envs))
+	defs := make([]komposer.Environment, len(envs))
+	var local []komposer.Environment
 	var problems problemList
-	for _, env := range envs {
-		if env.Branch != "" {
-			problems.addErr(manifest.Errorf(env.Pos, "", "environment %q: branch environments are not supported by this build of ork yet", env.Name))
+	for i, env := range envs {
+		if env.Branch == "" {
+			builders[i], defs[i] = b, env
+			local = append(local, env)
+			continue
 		}
-		for _, o := range env.Overlays {
-			sl := b.overlays[o]
-			if sl == nil {
-				sl = &sharedLayer{path: o, pos: env.Pos}
-				b.overlays[o] = sl
-			}
-			sl.users++
+		bb, def, err := b.forBranch(env)
+		if err != nil {
+			problems.addErr(err)
+			continue
 		}
+		builders[i], defs[i] = bb, def
+		problems = append(problems, bb.prepare(ctx, []komposer.Environment{def})...)
 	}
-
-	if b.opts.Lock == nil {
-		b.opts.Lock = &lock.Lock{}
-	}
-	// Local sources are read once for every environment; remote ones are
-	// pinned per environment first (the network, if at all, only here).
-	loadErrs := make([]error, len(k.Sources))
-	forEach(len(k.Sources), func(i int) {
-		if s := k.Sources[i]; s.Path != "" {
-			b.paths[s.Name], loadErrs[i] = b.loadPath(s.Name, s.Path, "path", s.Pos)
-		}
-	})
-	for _, err := range loadErrs {
-		problems.addErr(err)
-	}
-	for i := range envs {
-		for _, s := range k.Sources {
-			if s.Path == "" {
-				if _, err := b.pin(ctx, &envs[i], s); err != nil {
-					problems.addErr(err)
-				}
-			}
-		}
-	}
-	overrides := &layer{docs: k.Overrides, additive: true}
-	if err := uniqueIDs(overrides.docs); err != nil {
-		problems.addErr(err)
-	}
+	problems = append(problems, b.prepare(ctx, local)...)
 	if len(problems) > 0 {
 		return nil, problems.err()
 	}
@@ -164,7 +141,7 @@ func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error)
 		if ctx.Err() != nil {
 			return
 		}
-		kat := b.build(ctx, envs[i], overrides, &envProblems[i])
+		kat := builders[i].build(ctx, defs[i], &envProblems[i])
 		if kat != nil {
 			if err := each(i, kat); err != nil {
 				envProblems[i].addErr(err)
@@ -183,8 +160,64 @@ func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error)
 	return names, nil
 }
 
+func newBuilder(opts Options, k *komposer.Komposer) *builder {
+	if opts.Lock == nil {
+		opts.Lock = &lock.Lock{}
+	}
+	return &builder{opts: opts, k: k, overlays: map[string]*sharedLayer{}, paths: map[string]*layer{},
+		remote: map[string]*remoteLayer{}, resolved: map[string]string{},
+		overrides: &layer{docs: k.Overrides, additive: true}}
+}
+
+// prepare readies the builder for envs: it counts the users of each
+// overlay, reads the local sources once for them all, and pins the remote
+// ones per environment (the network, if at all, only here).
+func (b *builder) prepare(ctx context.Context, envs []komposer.Environment) problemList {
+	var problems problemList
+	if len(envs) == 0 {
+		return nil
+	}
+	for _, env := range envs {
+		for _, o := range env.Overlays {
+			sl := b.overlays[o]
+			if sl == nil {
+				sl = &sharedLayer{path: o, pos: env.Pos}
+				b.overlays[o] = sl
+			}
+			sl.users++
+		}
+	}
+	k := b.k
+	loadErrs := make([]error, len(k.Sources))
+	loaded := make([]*layer, len(k.Sources))
+	forEach(len(k.Sources), func(i int) {
+		if s := k.Sources[i]; s.Path != "" {
+			loaded[i], loadErrs[i] = b.loadPath(s.Name, s.Path, "path", s.Pos)
+		}
+	})
+	for i, err := range loadErrs {
+		problems.addErr(err)
+		if loaded[i] != nil {
+			b.paths[k.Sources[i].Name] = loaded[i]
+		}
+	}
+	for i := range envs {
+		for _, s := range k.Sources {
+			if s.Path == "" {
+				if _, err := b.pin(ctx, &envs[i], s); err != nil {
+					problems.addErr(err)
+				}
+			}
+		}
+	}
+	if err := uniqueIDs(b.overrides.docs); err != nil {
+		problems.addErr(err)
+	}
+	return problems
+}
+
 // build makes one environment's Katalog, or records why it cannot.
-func (b *builder) build(ctx context.Context, env komposer.Environment, overrides *layer, problems *problemList) *Katalog {
+func (b *builder) build(ctx context.Context, env komposer.Environment, problems *problemList) *Katalog {
 	var layers []*layer
 	for _, s := range b.k.Sources {
 		l, err := b.source(ctx, env, s)
@@ -206,10 +239,14 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, overrides
 	if len(*problems) > 0 {
 		return nil
 	}
-	layers = append(layers, overrides)
+	layers = append(layers, b.overrides)
 	kat := b.merge(Env{Name: env.Name, Production: env.Production}, layers, problems)
 	if len(*problems) > 0 {
 		return nil
+	}
+	if s := b.snapshot; s != nil {
+		// Built from a branch: the bundle says from which commit.
+		kat.Pins = append([]bundle.Pin{{Name: s.Branch, Type: "branch", Location: s.Ref, ID: s.Commit}}, kat.Pins...)
 	}
 	b.complete(kat, problems)
 	if len(*problems) > 0 {
@@ -283,13 +320,15 @@ func selectEnvironments(k *komposer.Komposer, names []string) ([]komposer.Enviro
 }
 
 type builder struct {
-	opts     Options
-	k        *komposer.Komposer
-	mu       sync.Mutex
-	overlays map[string]*sharedLayer // by path: environments may share overlays
-	paths    map[string]*layer       // path: sources, by name
-	remote   map[string]*remoteLayer // remote sources, by name and pin
-	resolved map[string]string       // URL and ref -> commit, once per run
+	opts      Options
+	k         *komposer.Komposer
+	overrides *layer
+	snapshot  *git.Snapshot // set when the Komposer is read from a branch
+	mu        sync.Mutex
+	overlays  map[string]*sharedLayer // by path: environments may share overlays
+	paths     map[string]*layer       // path: sources, by name
+	remote    map[string]*remoteLayer // remote sources, by name and pin
+	resolved  map[string]string       // URL and ref -> commit, once per run
 }
 
 // forEach calls f(0) ... f(n-1) on up to GOMAXPROCS goroutines.
@@ -315,13 +354,11 @@ func forEach(n int, f func(i int)) {
 
 // loadPath reads a path: source or overlay and decodes its files.
 func (b *builder) loadPath(name, rel, typ string, pos manifest.Pos) (*layer, error) {
-	tree, base, err := file.Load(b.k.Root, b.k.Dir, rel, b.k.Path)
+	tree, display, err := b.loadTree(rel)
 	if err != nil {
 		return nil, manifest.Errorf(pos, name, "%s %s: %v", typ, name, err)
 	}
-	l, err := b.decodeTree(name, tree, func(p string) string {
-		return b.display(filepath.Join(base, filepath.FromSlash(p)))
-	})
+	l, err := b.decodeTree(name, tree, display)
 	l.pin = bundle.Pin{Name: name, Type: typ, Location: rel, ID: tree.Digest()}
 	return l, err
 }

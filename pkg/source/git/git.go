@@ -17,7 +17,6 @@ import (
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
@@ -232,35 +231,7 @@ func treeAt(c *object.Commit, dir string) (*source.Tree, error) {
 			return nil, fmt.Errorf("path %q is not a directory in the repository", dir)
 		}
 	}
-	out := &source.Tree{}
-	err = t.Files().ForEach(func(f *object.File) error {
-		name := f.Name
-		if hidden(name) || !source.Wanted(name) {
-			return nil
-		}
-		if f.Mode == filemode.Symlink {
-			return fmt.Errorf("%s is a symlink; ork does not follow symlinks in Git sources", path.Join(dir, name))
-		}
-		if f.Mode == filemode.Submodule {
-			return nil
-		}
-		r, err := f.Reader()
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return err
-		}
-		out.Files = append(out.Files, source.File{Path: name, Data: data})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out.Sort()
-	return out, nil
+	return wanted(t, dir)
 }
 
 // hidden reports whether a path has a component starting with a dot, which

@@ -26,7 +26,7 @@ test:
 ## bench: Go benchmarks and the generate workload (ork against cue export)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/merge ./pkg/bundle ./pkg/schema ./pkg/compose
-	$(GO) test -run '^$$' -bench Generate -benchtime 7x -v ./pkg/workload
+	$(GO) test -run '^$$' -bench 'Generate|GitSource' -benchtime 7x -v ./pkg/workload
 
 ## fuzz: run each fuzz target for FUZZTIME; seeds live in testdata/fuzz
 fuzz:

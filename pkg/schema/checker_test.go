@@ -153,7 +153,12 @@ func TestCheckerAgreesWithCUE(t *testing.T) {
 			continue
 		}
 		def := c.kinds[key]
-		for _, v := range append([]map[string]any{base}, variants(base)...) {
+		for i, v := range append([]map[string]any{base}, variants(base)...) {
+			// Under the race detector, every fifth variant is enough to
+			// exercise the code for races; the full set runs without it.
+			if raceEnabled && i%5 != 0 {
+				continue
+			}
 			checked++
 			want := c.completeWithCUE(def, deepCopy(v).(map[string]any))
 			got := deepCopy(v).(map[string]any)
@@ -180,7 +185,7 @@ func TestCheckerAgreesWithCUE(t *testing.T) {
 		}
 	}
 	t.Logf("%d manifests checked, %d accepted, %d rejected by the checker alone", checked, accepted, falseRejects)
-	if checked < 1000 {
+	if checked < 1000 && !raceEnabled || checked < 200 {
 		t.Errorf("only %d manifests checked; the corpus is too small to mean anything", checked)
 	}
 	if falseRejects*100 > checked {

@@ -112,3 +112,82 @@ func BenchmarkGenerate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGitSource measures a git: source of 500 manifest files served
+// from a local repository (file://): a cold build (fetch into an empty
+// cache), a warm build (cache hit), a build of the same files as a path:
+// source, and `git clone --depth 1` of the repository, in the same run.
+// The target: a warm build adds under 20 ms to the local build.
+func BenchmarkGitSource(b *testing.B) {
+	if _, err := exec.LookPath("git"); err != nil {
+		b.Skip("git is not installed")
+	}
+	ork, _ := binaries(b)
+	dir := b.TempDir()
+	upstream := filepath.Join(dir, "upstream")
+	if err := Write(upstream, Size{Services: 500, Environments: 1}); err != nil {
+		b.Fatal(err)
+	}
+	gitRun := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = upstream
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@b", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@b")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	gitRun("init", "-q", "-b", "main")
+	gitRun("add", "base")
+	gitRun("commit", "-q", "-m", "500 services")
+
+	local := filepath.Join(dir, "local")
+	remote := filepath.Join(dir, "remote")
+	for _, d := range []string{local, remote} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := os.CopyFS(filepath.Join(local, "base"), os.DirFS(filepath.Join(upstream, "base"))); err != nil {
+		b.Fatal(err)
+	}
+	const tail = "environments:\n  - name: dev\nbundle: {name: k, namespace: bench}\n"
+	writeFile(b, filepath.Join(local, "komposer.yaml"), "apiVersion: ork.dev/v1alpha1\nkind: Komposer\nmetadata: {name: local}\nsources:\n  - name: base\n    path: ./base\n"+tail)
+	writeFile(b, filepath.Join(remote, "komposer.yaml"), "apiVersion: ork.dev/v1alpha1\nkind: Komposer\nmetadata: {name: remote}\nsources:\n  - name: base\n    git: {url: \"file://"+upstream+"\", ref: main, path: base}\n"+tail)
+
+	cache := filepath.Join(dir, "cache")
+	generate := func(dir, cacheDir string) time.Duration {
+		cmd := exec.Command(ork, "generate", "bundle", "-q", "-o", filepath.Join(dir, "out")+"/")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "ORK_CACHE_DIR="+cacheDir)
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("ork: %v\n%s", err, out)
+		}
+		return time.Since(start)
+	}
+	generate(remote, cache) // pins the source in ork.lock and warms the cache
+
+	var localT, coldT, warmT, cloneT []time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		localT = append(localT, generate(local, cache))
+		warmT = append(warmT, generate(remote, cache))
+		coldT = append(coldT, generate(remote, filepath.Join(dir, fmt.Sprintf("cold-%d", i))))
+		d, _ := run(b, dir, "git", "clone", "-q", "--depth", "1", "file://"+upstream, filepath.Join(dir, fmt.Sprintf("clone-%d", i)))
+		cloneT = append(cloneT, d)
+	}
+	l, w, c, g := median(localT), median(warmT), median(coldT), median(cloneT)
+	b.ReportMetric(l.Seconds()*1000, "local-ms")
+	b.ReportMetric(w.Seconds()*1000, "warm-ms")
+	b.ReportMetric(c.Seconds()*1000, "cold-ms")
+	b.ReportMetric(g.Seconds()*1000, "git-clone-ms")
+	b.ReportMetric((w-l).Seconds()*1000, "warm-over-local-ms")
+	b.Logf("500 files: local build %v, warm git build %v (+%v), cold git build %v, git clone --depth 1 %v (cold build is %.2fx the clone)",
+		l.Round(time.Millisecond), w.Round(time.Millisecond), (w - l).Round(time.Millisecond), c.Round(time.Millisecond), g.Round(time.Millisecond), c.Seconds()/g.Seconds())
+}
+
+func writeFile(b *testing.B, path, content string) {
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}

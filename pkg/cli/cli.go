@@ -150,6 +150,7 @@ type project struct {
 	lockBefore []byte // the lock's bytes as read, to write it only if it changes
 	git        *git.Fetcher
 	g          globals
+	ephemeral  bool // an ephemeral environment was asked for: the lock is not written
 }
 
 // options returns the compose options for the selected environments.
@@ -160,9 +161,32 @@ func (p *project) options(envs []string) compose.Options {
 	}
 }
 
+// selection returns the compose options for the environments c selects:
+// --env, and --ephemeral-from where the command has it.
+func (p *project) selection(c *cli.Context) compose.Options {
+	o := p.options(environments(c))
+	if from := c.String("ephemeral-from"); from != "" {
+		name := ""
+		if len(o.Environments) == 1 {
+			name = o.Environments[0]
+		}
+		o.Ephemeral = &compose.Ephemeral{Name: name, From: from}
+		p.ephemeral = true
+	}
+	return o
+}
+
+// ephemeralFlag builds an environment the Komposer does not declare.
+func ephemeralFlag() cli.Flag {
+	return &cli.StringFlag{Name: "ephemeral-from", EnvVars: []string{"ORK_EPHEMERAL_FROM"}, Usage: "build --env NAME, which the Komposer does not declare, from this environment's definition and pins (a feature branch's environment)"}
+}
+
 // saveLock writes ork.lock when its bytes changed, atomically, and reports
 // whether it did.
 func (p *project) saveLock() (bool, error) {
+	if p.ephemeral {
+		return false, nil // it uses another environment's pins and writes none
+	}
 	data, err := p.lock.Encode()
 	if err != nil {
 		return false, err

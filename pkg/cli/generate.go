@@ -23,6 +23,7 @@ func generateCommand() *cli.Command {
 			Flags: withGlobals(
 				&cli.StringSliceFlag{Name: "env", EnvVars: []string{"ORK_ENV"}, Usage: "environment to build (repeatable; default: all)"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, EnvVars: []string{"ORK_OUTPUT"}, Usage: "FILE.yaml (one environment), DIR/ (DIR/<env>.yaml) or - (stdout, one environment); default: bundles/ next to the Komposer"},
+				ephemeralFlag(),
 			),
 			Action: runGenerate,
 		}},
@@ -50,7 +51,7 @@ func runGenerate(c *cli.Context) error {
 	if !toDir && len(envs) != 1 && !(len(envs) == 0 && len(p.k.Environments) == 1) {
 		return fmt.Errorf("-o %s writes one bundle; choose one environment with --env, or give a directory (-o DIR/)", out)
 	}
-	bundles, err := compose.Bundles(c.Context, p.options(envs))
+	bundles, err := compose.Bundles(c.Context, p.selection(c))
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func lockCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			moves, err := compose.Lock(c.Context, p.options(environments(c)), compose.LockOptions{
+			moves, err := compose.Lock(c.Context, p.selection(c), compose.LockOptions{
 				Update: c.Bool("update"), Sources: c.Args().Slice(),
 			})
 			if err != nil {

@@ -15,6 +15,7 @@ func validateCommand() *cli.Command {
 		ArgsUsage: " ",
 		Flags: withGlobals(
 			&cli.StringSliceFlag{Name: "env", EnvVars: []string{"ORK_ENV"}, Usage: "environment to validate (repeatable; default: all)"},
+			ephemeralFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -26,7 +27,7 @@ func validateCommand() *cli.Command {
 				return err
 			}
 			// Pins that validate resolves are used, not written.
-			katalogs, err := compose.Build(c.Context, p.options(environments(c)))
+			katalogs, err := compose.Build(c.Context, p.selection(c))
 			if err != nil {
 				return err
 			}

@@ -40,6 +40,8 @@ type Options struct {
 	Locked bool
 	// Git fetches git: sources.
 	Git *git.Fetcher
+	// Ephemeral, when set, builds the one environment it describes.
+	Ephemeral *Ephemeral
 }
 
 // Katalog is one environment's completed, validated Katalog.
@@ -104,7 +106,7 @@ func Build(ctx context.Context, opts Options) ([]*Katalog, error) {
 // together; each may have been called for the environments without any.
 func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error) ([]string, error) {
 	k := opts.Komposer
-	envs, err := selectEnvironments(k, opts.Environments)
+	envs, err := selectEnvironments(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +246,9 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	if len(*problems) > 0 {
 		return nil
 	}
+	if e := b.opts.Ephemeral; e != nil && env.Name == e.Name {
+		renameEphemeral(kat, e.Name+"-")
+	}
 	if s := b.snapshot; s != nil {
 		// Built from a branch: the bundle says from which commit.
 		kat.Pins = append([]bundle.Pin{{Name: s.Branch, Type: "branch", Location: s.Ref, ID: s.Commit}}, kat.Pins...)
@@ -298,7 +303,15 @@ func (b *builder) release(path string) {
 	}
 }
 
-func selectEnvironments(k *komposer.Komposer, names []string) ([]komposer.Environment, error) {
+func selectEnvironments(opts Options) ([]komposer.Environment, error) {
+	k, names := opts.Komposer, opts.Environments
+	if opts.Ephemeral != nil {
+		env, err := ephemeralEnvironment(k, opts.Ephemeral, names)
+		if err != nil {
+			return nil, err
+		}
+		return []komposer.Environment{env}, nil
+	}
 	if len(names) == 0 {
 		return k.Environments, nil
 	}

@@ -20,9 +20,13 @@ type Bundle struct {
 func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 	var out []Bundle
 	var mu sync.Mutex
+	name := opts.Komposer.Bundle.Name
+	if opts.Ephemeral != nil {
+		name = opts.Ephemeral.Name + "-" + name // its own ConfigMap, beside the original's
+	}
 	names, err := Walk(ctx, opts, func(i int, kat *Katalog) error {
 		data, err := bundle.Encode(bundle.Spec{
-			Name:        opts.Komposer.Bundle.Name,
+			Name:        name,
 			Namespace:   opts.Komposer.Bundle.Namespace,
 			Environment: kat.Env.Name,
 			Manifests:   kat.Manifests,

@@ -35,6 +35,10 @@ func request(s komposer.Source) lock.Pin {
 // the pin of the environment it comes after, else the ref resolved now. A
 // pin added is recorded in the lock (which --locked forbids).
 func (b *builder) pin(ctx context.Context, env *komposer.Environment, s komposer.Source) (lock.Pin, error) {
+	if from := b.pinEnvironment(env.Name); from != env.Name {
+		def, _ := b.k.Environment(from)
+		return b.pin(ctx, def, s)
+	}
 	want := request(s)
 	p, ok := b.opts.Lock.Get(env.Name, s.Name)
 	if ok && p.Asks(want.Type, want.Location, want.Ref, want.Path) {
@@ -96,7 +100,7 @@ func (b *builder) source(ctx context.Context, env komposer.Environment, s kompos
 	if s.Path != "" {
 		return b.paths[s.Name], nil
 	}
-	p, ok := b.opts.Lock.Get(env.Name, s.Name)
+	p, ok := b.opts.Lock.Get(b.pinEnvironment(env.Name), s.Name)
 	if !ok {
 		return nil, manifest.Errorf(s.Pos, s.Name, "environment %s: source %q has no pin", env.Name, s.Name)
 	}
@@ -173,7 +177,7 @@ type Move struct {
 // fetches nothing but ref lists.
 func Lock(ctx context.Context, opts Options, lo LockOptions) ([]Move, error) {
 	k := opts.Komposer
-	envs, err := selectEnvironments(k, opts.Environments)
+	envs, err := selectEnvironments(opts)
 	if err != nil {
 		return nil, err
 	}

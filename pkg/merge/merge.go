@@ -3,8 +3,21 @@
 package merge
 
 // DeleteDirective is the key that, set to "delete" in an item of a named
-// list, removes the item of that name.
+// list, removes the item of that name; set to "replace", the item replaces
+// the earlier one of that name instead of merging into it. The key itself
+// never reaches the result.
 const DeleteDirective = "$patch"
+
+// withoutDirective returns a copy of m without its $patch key.
+func withoutDirective(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != DeleteDirective {
+			out[k] = v
+		}
+	}
+	return out
+}
 
 // Patch merges patch into base and returns the result. Maps merge key by key,
 // and an explicit nil removes a key. Lists whose items are all maps with a
@@ -67,15 +80,23 @@ func mergeNamed(base, patch []any) []any {
 		m := item.(map[string]any)
 		name := m["name"].(string)
 		i, exists := index[name]
-		if m[DeleteDirective] == "delete" {
+		directive, _ := m[DeleteDirective].(string)
+		if directive == "delete" {
 			if exists && out[i] != nil {
 				out[i] = nil
 				deleted = true
 			}
 			continue
 		}
-		if exists && out[i] != nil {
+		if directive != "" {
+			m = withoutDirective(m)
+		}
+		if exists && out[i] != nil && directive != "replace" {
 			out[i] = Patch(out[i], m)
+			continue
+		}
+		if exists && out[i] != nil {
+			out[i] = Patch(nil, m) // $patch: replace: the item as written
 			continue
 		}
 		index[name] = len(out)

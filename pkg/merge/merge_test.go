@@ -427,3 +427,16 @@ func scribble(v any) {
 		}
 	}
 }
+
+func TestPatchReplaceDirective(t *testing.T) {
+	base := []any{map[string]any{"name": "a", "x": int64(1), "y": int64(2)}, map[string]any{"name": "b"}}
+	patch := []any{map[string]any{"name": "a", "$patch": "replace", "z": int64(3)}, map[string]any{"name": "c", "$patch": "replace"}}
+	got := merge.Patch(map[string]any{"l": base}, map[string]any{"l": patch})
+	want := map[string]any{"l": []any{map[string]any{"name": "a", "z": int64(3)}, map[string]any{"name": "b"}, map[string]any{"name": "c"}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Patch = %#v, want %#v", got, want)
+	}
+	if _, ok := patch[0].(map[string]any)["$patch"]; !ok {
+		t.Errorf("the patch was modified")
+	}
+}

@@ -552,8 +552,9 @@ func (b *builder) applyPolicies(kat *Katalog, files []schema.PolicyFile, problem
 	}
 	for i, r := range results {
 		id := addedIDs[i]
+		pos, _ := b.opts.Validator.DefinedAt(kat.Env, id.Kind, policyKey(id))
 		for _, v := range r.Violations {
-			problems.add(problem{env: kat.Env.Name, subject: id.String(), msg: v.Error() + " (defined by a policy)"})
+			problems.add(problem{pos: pos, source: "policy", env: kat.Env.Name, subject: id.String(), msg: v.Error() + " (defined by a policy)"})
 		}
 		kat.byID[id] = &entry{id: id, obj: r.Object}
 		kat.IDs = append(kat.IDs, id)

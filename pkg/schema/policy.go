@@ -84,10 +84,32 @@ func (v *Validator) Policies(files []PolicyFile, env any, katalog map[string]map
 	if err := k.Decode(&out); err != nil {
 		return nil, violations(err, u), nil
 	}
-	for _, byName := range out {
+	for kind, byName := range out {
 		for name, m := range byName {
 			byName[name] = normalize(m)
+			if _, given := katalog[kind][name]; !given {
+				v.definedAt.Store([3]string{fmt.Sprint(env), kind, name}, posOf(k.LookupPath(cue.MakePath(cue.Str(kind), cue.Str(name)))))
+			}
 		}
 	}
 	return out, nil, nil
+}
+
+// DefinedAt returns where a policy defined the manifest katalog.kind.name
+// that Policies added for env, when CUE knows.
+func (v *Validator) DefinedAt(env any, kind, name string) (manifest.Pos, bool) {
+	p, ok := v.definedAt.Load([3]string{fmt.Sprint(env), kind, name})
+	if !ok {
+		return manifest.Pos{}, false
+	}
+	pos := p.(manifest.Pos)
+	return pos, pos.File != ""
+}
+
+// posOf is the position of a value's first conjunct that has one.
+func posOf(val cue.Value) manifest.Pos {
+	if p := val.Pos(); p.IsValid() {
+		return manifest.Pos{File: p.Filename(), Line: p.Line(), Col: p.Column()}
+	}
+	return manifest.Pos{}
 }

@@ -129,6 +129,8 @@ type Validator struct {
 	checkCUE *compiled
 	compiler *compiler
 	checkers sync.Map // [2]string -> checker, or nil for kinds CUE checks alone
+
+	definedAt sync.Map // [env, kind, name] -> manifest.Pos of a policy-defined manifest
 }
 
 // New returns a Validator. Schemas are compiled on first use.

@@ -4,10 +4,10 @@ PKG       := github.com/orkdev/ork
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -X $(PKG)/pkg/cli.version=$(VERSION) -X $(PKG)/pkg/cli.commit=$(COMMIT)
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
 FUZZTIME  ?= 20s
 
-.PHONY: build demo test test-unit bench fuzz lint check clean
+.PHONY: build demo test test-integration bench fuzz lint check clean
 
 ## build: compile ./ork
 build:
@@ -23,10 +23,16 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
+## test-integration: the cluster tier: etcd and kube-apiserver v1.32 on 127.0.0.1
+## (built from the Go module proxy on first use), ork plan --against cluster
+test-integration:
+	bash .ci/kube-test.sh
+
 ## bench: Go benchmarks and the generate workload (ork against cue export)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/merge ./pkg/bundle ./pkg/schema ./pkg/compose
 	$(GO) test -run '^$$' -bench 'Generate|GitSource' -benchtime 7x -v ./pkg/workload
+	$(GO) test -run '^$$' -bench Plan -benchtime 20x -v ./pkg/plan
 
 ## fuzz: run each fuzz target for FUZZTIME; seeds live in testdata/fuzz
 fuzz:
@@ -36,6 +42,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./pkg/bundle
 	$(GO) test -run '^$$' -fuzz '^FuzzWriter$$' -fuzztime $(FUZZTIME) ./pkg/bundle
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/lock
+	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime $(FUZZTIME) ./pkg/plan
+	$(GO) test -run '^$$' -fuzz '^FuzzLive$$' -fuzztime $(FUZZTIME) ./pkg/plan
+	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime $(FUZZTIME) ./pkg/plan
 
 ## lint: gofmt, go vet and staticcheck (pinned)
 lint:

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/urfave/cli/v2"
 
@@ -12,12 +13,18 @@ import (
 func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
-		Usage:     "recompute a bundle's digest; exit 3 if it was altered",
+		Usage:     "recompute a bundle's digest; exit 3 if it was altered (or is not the one --digest names)",
 		ArgsUsage: "BUNDLE",
-		Flags:     withGlobals(),
+		Flags: withGlobals(
+			&cli.StringFlag{Name: "digest", EnvVars: []string{"ORK_DIGEST"}, Usage: "the digest the bundle must have: sha256:<hex>, as `ork plan` prints it"},
+		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return fmt.Errorf("verify takes one bundle file, got %d arguments", c.NArg())
+			}
+			want := c.String("digest")
+			if want != "" && !digestPattern.MatchString(want) {
+				return fmt.Errorf("--digest %s: want sha256: and 64 lower-case hex digits, as `ork plan` prints it", want)
 			}
 			path := c.Args().First()
 			b, err := bundle.ReadFile(path)
@@ -30,6 +37,9 @@ func verifyCommand() *cli.Command {
 				}
 				return fmt.Errorf("%s: %w", path, err)
 			}
+			if want != "" && b.Digest != want {
+				return &exitError{code: ExitTampered, err: fmt.Errorf("%s: digest %s, not the planned %s: this is not the bundle that was planned", path, b.Digest, want)}
+			}
 			if !readGlobals(c).quiet {
 				fmt.Fprintf(c.App.Writer, "%s: verified, environment %s, %s\n", path, b.Environment, b.Digest)
 			}
@@ -37,3 +47,6 @@ func verifyCommand() *cli.Command {
 		},
 	}
 }
+
+// digestPattern is the form of a bundle's digest.
+var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)

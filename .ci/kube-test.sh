@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The cluster tier of the tests (make test-integration): start a real
+# kube-apiserver and etcd on 127.0.0.1 (.ci/kube-up.sh; the first run builds
+# them from the Go module proxy), run the scripts of testdata/plan/cluster
+# against them, and stop them, whatever the outcome.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+up=$(.ci/kube-up.sh)
+eval "$up"
+trap '.ci/kube-down.sh' EXIT
+ORK_KUBE_TEST=1 go test -race -count=1 -run '^TestPlanCluster$' -v ./pkg/cli

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -43,7 +44,7 @@ func (e *exitError) Unwrap() error { return e.err }
 // code. Errors are printed here and nowhere else.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, flagsFirst(app, args))
 	if err == nil {
 		return 0
 	}
@@ -75,6 +76,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			generateCommand(),
 			validateCommand(),
 			planCommand(),
+			diffCommand(),
+			promoteCommand(),
 			verifyCommand(),
 			lockCommand(),
 			initCommand(),
@@ -274,4 +277,80 @@ func environments(c *cli.Context) []string {
 		}
 	}
 	return out
+}
+
+// flagsFirst moves the flags that follow a command's arguments before them
+// (`ork diff dev prod --exit-code`, `ork verify b.yaml -q`): urfave/cli
+// stops reading flags at the first argument, and users of kubectl and git
+// expect flags anywhere. Everything after "--" stays as it is.
+func flagsFirst(app *cli.App, args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	out := []string{args[0]}
+	flags, commands := app.Flags, app.Commands
+	i := 1
+	take := func(dst []string) []string {
+		a := args[i]
+		dst = append(dst, a)
+		if takesValue(flags, a) && i+1 < len(args) {
+			i++
+			dst = append(dst, args[i])
+		}
+		i++
+		return dst
+	}
+	// The command path, with the flags between its words.
+	for i < len(args) {
+		a := args[i]
+		if strings.HasPrefix(a, "-") && a != "-" && a != "--" {
+			out = take(out)
+			continue
+		}
+		var cmd *cli.Command
+		for _, c := range commands {
+			if c.HasName(a) {
+				cmd = c
+			}
+		}
+		if cmd == nil {
+			break
+		}
+		out = append(out, a)
+		flags, commands = cmd.Flags, cmd.Subcommands
+		i++
+	}
+	var rest, positional []string
+	for i < len(args) {
+		a := args[i]
+		switch {
+		case a == "--":
+			positional = append(positional, args[i:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-") && a != "-":
+			rest = take(rest)
+		default:
+			positional = append(positional, a)
+			i++
+		}
+	}
+	return append(append(out, rest...), positional...)
+}
+
+// takesValue reports whether the flag arg names takes a value in the next
+// argument (it is not a boolean, and the value is not given with =).
+func takesValue(flags []cli.Flag, arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
 }

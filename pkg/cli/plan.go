@@ -39,9 +39,9 @@ func runPlan(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("plan takes no arguments, got %q", c.Args().Slice())
 	}
-	format := c.String("format")
-	if format != "text" && format != "markdown" && format != "json" {
-		return fmt.Errorf("--format %s: want text, markdown or json", format)
+	format, err := planFormat(c)
+	if err != nil {
+		return err
 	}
 	g := readGlobals(c)
 	p, err := loadProject(g, c.App.ErrWriter)
@@ -94,18 +94,10 @@ func runPlan(c *cli.Context) error {
 		pl.Notes = append(pl.Notes, fmt.Sprintf("%s lacks pins this plan resolved; `ork generate bundle` or `ork lock` records them", relTo(p.workDir, p.lockPath)))
 	}
 
-	w := c.App.Writer
-	switch {
-	case g.quiet:
-	case format == "markdown":
-		err = pl.WriteMarkdown(w)
-	case format == "json":
-		err = pl.WriteJSON(w)
-	default:
-		err = pl.WriteText(w, plan.TextOptions{Color: !g.noColor && isTerminal(w)})
-	}
-	if err != nil {
-		return err
+	if !g.quiet {
+		if err := writePlan(c, pl, format, g); err != nil {
+			return err
+		}
 	}
 	if c.Bool("exit-code") && pl.HasChanges() {
 		return &exitError{code: ExitChanges, err: errSilent}
@@ -115,3 +107,25 @@ func runPlan(c *cli.Context) error {
 
 // errSilent ends a command with its exit code and no message.
 var errSilent = errors.New("")
+
+// planFormat reads and checks --format.
+func planFormat(c *cli.Context) (string, error) {
+	format := c.String("format")
+	if format != "text" && format != "markdown" && format != "json" {
+		return "", fmt.Errorf("--format %s: want text, markdown or json", format)
+	}
+	return format, nil
+}
+
+// writePlan writes a plan (or a diff) in the format asked for; colour only
+// on a terminal and never with --no-color or NO_COLOR.
+func writePlan(c *cli.Context, pl *plan.Plan, format string, g globals) error {
+	w := c.App.Writer
+	switch format {
+	case "markdown":
+		return pl.WriteMarkdown(w)
+	case "json":
+		return pl.WriteJSON(w)
+	}
+	return pl.WriteText(w, plan.TextOptions{Color: !g.noColor && isTerminal(w)})
+}

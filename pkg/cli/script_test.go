@@ -26,6 +26,7 @@ func TestScript(t *testing.T) {
 		Dir:                 filepath.Join("..", "..", "testdata", "script"),
 		UpdateScripts:       os.Getenv("ORK_UPDATE") == "1",
 		RequireExplicitExec: true,
+		Condition:           sshCondition,
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, ".home")
 			env.Setenv("HOME", home)
@@ -52,6 +53,7 @@ func TestScript(t *testing.T) {
 			"mutate":   cmdMutate,
 			"gitserve": cmdGitServe,
 			"expand":   cmdExpand,
+			"sshserve": cmdSSHServe,
 		},
 	})
 }

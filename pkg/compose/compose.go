@@ -42,6 +42,10 @@ type Options struct {
 	Git *git.Fetcher
 	// Ephemeral, when set, builds the one environment it describes.
 	Ephemeral *Ephemeral
+	// EnvValue, when set, is what $ENV and ${env.name} become instead of
+	// the environment's name, so that two environments can be compared
+	// without the differences their names make (ork diff --ignore-env-values).
+	EnvValue string
 }
 
 // Katalog is one environment's completed, validated Katalog.
@@ -431,6 +435,10 @@ func uniqueIDs(docs []*manifest.Doc) error {
 // merge applies the layers in order and expands templates.
 func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalog {
 	kat := &Katalog{Env: env, byID: map[manifest.ID]*entry{}}
+	tmpl := env // what templates see
+	if b.opts.EnvValue != "" {
+		tmpl.Name = b.opts.EnvValue
+	}
 	for _, l := range layers {
 		if l.pin.Type != "" {
 			kat.Pins = append(kat.Pins, l.pin)
@@ -452,7 +460,7 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 	}
 	for _, id := range kat.IDs {
 		e := kat.byID[id]
-		_, errs := expand(e.obj, env, b.k.SecretDeclared)
+		_, errs := expand(e.obj, tmpl, b.k.SecretDeclared)
 		for _, te := range errs {
 			pos, src := e.locate(te.path)
 			problems.add(problem{pos: pos, source: src, env: env.Name, subject: id.String(), msg: pathMsg(te.path, te.msg)})

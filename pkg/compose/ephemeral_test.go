@@ -37,7 +37,7 @@ func TestRenameEphemeral(t *testing.T) {
 					"volumes": l{m{"name": "cfg", "configMap": m{"name": "web-config"}}}}}}},
 		m{"apiVersion": "v1", "kind": "Service", "metadata": m{"name": "web", "namespace": "apps"}, "spec": m{"selector": m{"app": "web"}}},
 		m{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": m{"name": "web", "namespace": "apps"},
-			"roleRef": m{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+			"roleRef":  m{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
 			"subjects": l{m{"kind": "ServiceAccount", "name": "web", "namespace": "apps"}, m{"kind": "User", "name": "web"}}},
 		m{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": m{"name": "things.example.com"}},
 	)

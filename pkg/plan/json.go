@@ -17,6 +17,7 @@ const FormatVersion = 1
 //
 //	{
 //	  "format_version": 1,
+//	  "kind": "plan",                     // or "diff" (ork diff: environment compared with against)
 //	  "environment": "dev",
 //	  "against": "bundles/dev.yaml",      // a path, git:REV, or cluster (context C)
 //	  "against_empty": false,             // true: no bundle there yet, all is added
@@ -41,6 +42,7 @@ const FormatVersion = 1
 //	}
 type JSON struct {
 	FormatVersion  int            `json:"format_version"`
+	Kind           string         `json:"kind"` // "plan", or "diff" (ork diff: environment compared with against)
 	Environment    string         `json:"environment"`
 	Against        string         `json:"against"`
 	AgainstEmpty   bool           `json:"against_empty"`
@@ -102,6 +104,7 @@ type JSONField struct {
 func (p *Plan) JSON() JSON {
 	out := JSON{
 		FormatVersion:  FormatVersion,
+		Kind:           p.kind(),
 		Environment:    p.Environment,
 		Against:        p.Against,
 		AgainstEmpty:   p.Empty,
@@ -135,4 +138,11 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(p.JSON())
+}
+
+func (p *Plan) kind() string {
+	if p.Diff {
+		return "diff"
+	}
+	return "plan"
 }

@@ -19,7 +19,11 @@ const markdownBudget = 50000
 // and diff in a collapsible <details> block.
 func (p *Plan) WriteMarkdown(w io.Writer) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "### ork plan: %s against %s\n\n", code(p.Environment), code(p.Against))
+	if p.Diff {
+		fmt.Fprintf(&b, "### ork diff: %s compared with %s\n\n", code(p.Environment), code(p.Against))
+	} else {
+		fmt.Fprintf(&b, "### ork plan: %s against %s\n\n", code(p.Environment), code(p.Against))
+	}
 	if notes := p.notes(); len(notes) > 0 {
 		b.WriteString("> [!NOTE]\n")
 		for _, n := range notes {

@@ -44,6 +44,7 @@ type Plan struct {
 	Manifests      []ManifestChange // CRDs first, then the Katalog, each in bundle order
 	Pins           []PinChange
 	Notes          []string // what a reviewer should know besides the changes
+	Diff           bool     // a comparison of two environments (ork diff), not a plan
 }
 
 // ManifestChange is one manifest added, removed or changed.
@@ -159,6 +160,22 @@ type Reference struct {
 // been verified by whoever read it; it must be a bundle of the planned
 // bundle's environment.
 func Compare(ref *Reference, planned *bundle.Bundle) (*Plan, error) {
+	return compare(ref, planned, false)
+}
+
+// Diff compares two environments' bundles, manifest by manifest and field
+// by field, with the same renderers as a plan: what changes from from's
+// Katalog to to's. The Plan's Environment is to's, Against names from.
+func Diff(from *bundle.Bundle, to *bundle.Bundle) (*Plan, error) {
+	p, err := compare(&Reference{Name: from.Environment, Bundle: from}, to, true)
+	if err != nil {
+		return nil, err
+	}
+	p.Diff = true
+	return p, nil
+}
+
+func compare(ref *Reference, planned *bundle.Bundle, acrossEnvironments bool) (*Plan, error) {
 	p := &Plan{
 		Environment: planned.Environment,
 		Against:     ref.Name,
@@ -172,12 +189,12 @@ func Compare(ref *Reference, planned *bundle.Bundle) (*Plan, error) {
 		p.Empty = true
 		old = &bundle.Bundle{Data: map[string]string{}}
 	} else {
-		if old.Environment != planned.Environment {
+		if old.Environment != planned.Environment && !acrossEnvironments {
 			return nil, fmt.Errorf("%s is environment %s's bundle, not %s's: a plan against it would compare two environments",
 				ref.Name, quoteEmpty(old.Environment), planned.Environment)
 		}
 		p.PreviousDigest = old.Digest
-		if old.Name != planned.Name || old.Namespace != planned.Namespace {
+		if (old.Name != planned.Name || old.Namespace != planned.Namespace) && !acrossEnvironments {
 			p.Notes = append(p.Notes, fmt.Sprintf("the bundle's ConfigMap moves from %s/%s to %s/%s; the old one stays until it is deleted",
 				old.Namespace, old.Name, planned.Namespace, planned.Name))
 		}

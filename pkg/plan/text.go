@@ -39,12 +39,20 @@ func (p painter) paint(code, s string) string {
 func (p *Plan) WriteText(w io.Writer, opts TextOptions) error {
 	c := painter(opts.Color)
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s\n", c.paint(ansiBold, fmt.Sprintf("Plan for environment %s against %s", p.Environment, p.Against)))
+	title := fmt.Sprintf("Plan for environment %s against %s", p.Environment, p.Against)
+	if p.Diff {
+		title = fmt.Sprintf("Environment %s compared with %s", p.Environment, p.Against)
+	}
+	fmt.Fprintf(&b, "%s\n", c.paint(ansiBold, title))
 	for _, n := range p.notes() {
 		fmt.Fprintf(&b, "Note: %s\n", n)
 	}
 	if !p.HasChanges() {
-		fmt.Fprintf(&b, "\nNo changes: the bundle is up to date (%s).\n", p.Digest)
+		if p.Diff {
+			fmt.Fprintf(&b, "\nNo differences: the two environments' Katalogs and pins are the same.\n")
+		} else {
+			fmt.Fprintf(&b, "\nNo changes: the bundle is up to date (%s).\n", p.Digest)
+		}
 		_, err := w.Write(b.Bytes())
 		return err
 	}

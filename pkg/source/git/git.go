@@ -8,10 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	gogit "github.com/go-git/go-git/v5"
@@ -19,7 +23,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage/memory"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/orkdev/ork/pkg/cache"
 	"github.com/orkdev/ork/pkg/source"
@@ -42,11 +49,110 @@ var commitID = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
 // IsCommit reports whether ref is a full commit id rather than a name.
 func IsCommit(ref string) bool { return commitID.MatchString(ref) }
 
+// auth returns the credentials for repoURL: Auth's (for https, ~/.netrc),
+// else, for ssh, the user's ssh-agent checked against known_hosts.
 func (f *Fetcher) auth(repoURL string) (transport.AuthMethod, error) {
-	if f.Auth == nil {
+	if f.Auth != nil {
+		if a, err := f.Auth(repoURL); a != nil || err != nil {
+			return a, err
+		}
+	}
+	return sshAgentAuth(repoURL)
+}
+
+// sshAgentAuth is go-git's default for ssh URLs (the keys of the user's
+// ssh-agent at SSH_AUTH_SOCK, the URL's user or else the current one, the
+// host key checked against $SSH_KNOWN_HOSTS, else ~/.ssh/known_hosts and
+// /etc/ssh/ssh_known_hosts) with two differences. It offers the server only
+// the host key algorithms known_hosts holds for the host, as OpenSSH does:
+// go-git's default offers golang.org/x/crypto's order, ECDSA and RSA before
+// Ed25519, so a server with several host keys, and a known_hosts with only
+// its Ed25519 key, failed with "knownhosts: key mismatch" (go-git issues 411,
+// 1551). And its errors say what to do. It is nil for other schemes.
+func sshAgentAuth(repoURL string) (transport.AuthMethod, error) {
+	ep, err := transport.NewEndpoint(repoURL)
+	if err != nil || ep.Protocol != "ssh" {
 		return nil, nil
 	}
-	return f.Auth(repoURL)
+	u := redact(repoURL)
+	sock := os.Getenv("SSH_AUTH_SOCK")
+	if sock == "" {
+		return nil, fmt.Errorf("%s: ork signs in over ssh with the keys in your ssh-agent, and SSH_AUTH_SOCK is not set; start ssh-agent and ssh-add your key", u)
+	}
+	a, err := gitssh.NewSSHAgentAuth(ep.User)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot reach the ssh-agent at SSH_AUTH_SOCK=%s (%v)", u, sock, err)
+	}
+	signers := a.Callback
+	a.Callback = func() ([]ssh.Signer, error) {
+		s, err := signers()
+		if err == nil && len(s) == 0 {
+			err = fmt.Errorf("%w: the ssh-agent holds no keys", transport.ErrAuthenticationRequired)
+		}
+		return s, err
+	}
+	files := knownHostsFiles()
+	db, err := gitssh.NewKnownHostsDb(files...)
+	if err != nil {
+		if !anyExists(files) {
+			return nil, fmt.Errorf("%s: there is no known_hosts file to check the server's host key against (%s); connecting once with ssh writes one, or name one in SSH_KNOWN_HOSTS", u, strings.Join(files, ", "))
+		}
+		return nil, fmt.Errorf("%s: known_hosts: %w", u, err)
+	}
+	check := db.HostKeyCallback()
+	a.HostKeyAlgorithms = db.HostKeyAlgorithms(sshAddr(ep))
+	a.HostKeyCallback = func(host string, remote net.Addr, key ssh.PublicKey) error {
+		err := check(host, remote, key)
+		var ke *knownhosts.KeyError
+		if !errors.As(err, &ke) {
+			return err
+		}
+		h, fp := knownhosts.Normalize(host), ssh.FingerprintSHA256(key)
+		if len(ke.Want) == 0 {
+			return fmt.Errorf("the host key of %s (%s %s) is not in known_hosts (%s); check it and add it there (ssh offers to when you connect once)", h, key.Type(), fp, strings.Join(files, ", "))
+		}
+		return fmt.Errorf("the host key of %s (%s %s) is not the one %s:%d holds for it: the server's key changed, or something is in the way; ork will not connect", h, key.Type(), fp, ke.Want[0].Filename, ke.Want[0].Line)
+	}
+	return a, nil
+}
+
+// knownHostsFiles are the files go-git reads host keys from.
+func knownHostsFiles() []string {
+	if files := filepath.SplitList(os.Getenv("SSH_KNOWN_HOSTS")); len(files) > 0 {
+		return files
+	}
+	var files []string
+	if home, err := os.UserHomeDir(); err == nil {
+		files = append(files, filepath.Join(home, ".ssh", "known_hosts"))
+	}
+	return append(files, "/etc/ssh/ssh_known_hosts")
+}
+
+func anyExists(files []string) bool {
+	for _, f := range files {
+		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+			return true
+		}
+	}
+	return false
+}
+
+// sshAddr is the address go-git dials for an ssh endpoint, and so the host
+// known_hosts must name: ~/.ssh/config's Hostname (and then Port) for it.
+func sshAddr(ep *transport.Endpoint) string {
+	host, port := ep.Host, ep.Port
+	if c := gitssh.DefaultSSHConfig; c != nil {
+		if h := c.Get(ep.Host, "Hostname"); h != "" {
+			host = h
+			if p, err := strconv.Atoi(c.Get(ep.Host, "Port")); err == nil {
+				port = p
+			}
+		}
+	}
+	if port <= 0 {
+		port = gitssh.DefaultPort
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // Resolve returns the commit that ref (a branch, a tag, HEAD or a commit id)
@@ -255,7 +361,8 @@ func short(commit string) string {
 func isTransportFailure(err error) bool {
 	return errors.Is(err, transport.ErrRepositoryNotFound) || errors.Is(err, transport.ErrAuthenticationRequired) ||
 		errors.Is(err, transport.ErrAuthorizationFailed) || errors.Is(err, transport.ErrEmptyRemoteRepository) ||
-		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host")
+		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host") ||
+		strings.Contains(err.Error(), "ssh: handshake failed")
 }
 
 // describe turns go-git's errors into messages that say what to do.
@@ -266,7 +373,7 @@ func describe(repoURL string, err error) error {
 		return fmt.Errorf("%s is not a Git repository, or it does not exist", u)
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
 		return fmt.Errorf("%s is an empty repository", u)
-	case errors.Is(err, transport.ErrAuthenticationRequired):
+	case errors.Is(err, transport.ErrAuthenticationRequired), strings.Contains(err.Error(), "ssh: unable to authenticate"):
 		return fmt.Errorf("%s asks for credentials ork does not have or it refused; for https, give them in ~/.netrc (or the file $NETRC names) for its host; for ssh, load a key in ssh-agent", u)
 	case errors.Is(err, transport.ErrAuthorizationFailed):
 		return fmt.Errorf("%s refused the credentials it was given (from ~/.netrc, $NETRC or the URL)", u)

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/compose"
+	"github.com/orkdev/ork/pkg/plan"
+)
+
+// envPlaceholder is what $ENV becomes in both environments under
+// --ignore-env-values: any one string serves, as long as both sides get it.
+const envPlaceholder = "ork-env"
+
+func diffCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "compare two environments' Katalogs, manifest by manifest and field by field",
+		ArgsUsage: "A B",
+		Flags: withGlobals(
+			&cli.StringFlag{Name: "format", EnvVars: []string{"ORK_FORMAT"}, Value: "text", Usage: "text, markdown or json"},
+			&cli.BoolFlag{Name: "exit-code", EnvVars: []string{"ORK_EXIT_CODE"}, Usage: "exit 2 when the environments differ, 0 when they do not"},
+			&cli.BoolFlag{Name: "ignore-env-values", EnvVars: []string{"ORK_IGNORE_ENV_VALUES"}, Usage: "ignore the differences that $ENV and ${env.name} make"},
+			&cli.StringFlag{Name: "ephemeral-from", EnvVars: []string{"ORK_EPHEMERAL_FROM"}, Usage: "B is an ephemeral environment made from this one"},
+		),
+		Action: runDiff,
+	}
+}
+
+func runDiff(c *cli.Context) error {
+	if c.NArg() != 2 {
+		return fmt.Errorf("diff compares two environments: ork diff A B (got %d arguments)", c.NArg())
+	}
+	format, err := planFormat(c)
+	if err != nil {
+		return err
+	}
+	g := readGlobals(c)
+	p, err := loadProject(g, c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	a, b := c.Args().Get(0), c.Args().Get(1)
+	build := func(env, ephemeralFrom string) (*bundle.Bundle, error) {
+		opts := p.options([]string{env})
+		if c.Bool("ignore-env-values") {
+			opts.EnvValue = envPlaceholder
+		}
+		if ephemeralFrom != "" {
+			opts.Ephemeral = &compose.Ephemeral{Name: env, From: ephemeralFrom}
+		}
+		built, err := compose.Bundles(c.Context, opts)
+		if err != nil {
+			return nil, err
+		}
+		return bundle.Load(built[0].Data)
+	}
+	from, err := build(a, "")
+	if err != nil {
+		return err
+	}
+	to, err := build(b, c.String("ephemeral-from"))
+	if err != nil {
+		return err
+	}
+	d, err := plan.Diff(from, to)
+	if err != nil {
+		return err
+	}
+	if !g.quiet {
+		if err := writePlan(c, d, format, g); err != nil {
+			return err
+		}
+	}
+	if c.Bool("exit-code") && d.HasChanges() {
+		return &exitError{code: ExitChanges, err: errSilent}
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/plan"
+	"github.com/orkdev/ork/pkg/promote"
+)
+
+func promoteCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "promote",
+		Usage:     "copy one environment's pins to the next, showing the next one's plan first",
+		ArgsUsage: " ",
+		Flags: withGlobals(
+			&cli.StringFlag{Name: "from", EnvVars: []string{"ORK_FROM"}, Required: true, Usage: "the environment whose pins to copy"},
+			&cli.StringFlag{Name: "to", EnvVars: []string{"ORK_TO"}, Required: true, Usage: "the environment to move (its after should be --from)"},
+			&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"ORK_DRY_RUN"}, Usage: "print the preview and write nothing"},
+			&cli.BoolFlag{Name: "force", EnvVars: []string{"ORK_FORCE"}, Usage: "promote even from another environment than --to's after"},
+			&cli.StringFlag{Name: "format", EnvVars: []string{"ORK_FORMAT"}, Value: "text", Usage: "the preview's format: text, markdown or json"},
+		),
+		Action: runPromote,
+	}
+}
+
+func runPromote(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("promote takes no arguments, got %q", c.Args().Slice())
+	}
+	format, err := planFormat(c)
+	if err != nil {
+		return err
+	}
+	g := readGlobals(c)
+	p, err := loadProject(g, c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	res, err := promote.Promote(c.Context, promote.Options{
+		Compose: p.options(nil), From: c.String("from"), To: c.String("to"), Force: c.Bool("force"),
+	})
+	if err != nil {
+		return err
+	}
+	to := c.String("to")
+	planned, err := bundle.Load(res.Planned)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(p.k.Dir, "bundles", to+".yaml")
+	ref, err := plan.ReadFile(path, relTo(p.workDir, path))
+	if err != nil {
+		return err
+	}
+	preview, err := plan.Compare(ref, planned)
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	if !g.quiet {
+		if err := writePlan(c, preview, format, g); err != nil {
+			return err
+		}
+	}
+	if len(res.Moves) == 0 {
+		if !g.quiet {
+			fmt.Fprintf(w, "\nNothing to promote: %s already has %s's pins.\n", to, c.String("from"))
+		}
+		return nil
+	}
+	if c.Bool("dry-run") {
+		if !g.quiet {
+			fmt.Fprintf(w, "\nDry run: %s not written.\n", relTo(p.workDir, p.lockPath))
+		}
+		return nil
+	}
+	p.lock = res.Lock
+	if _, err := p.saveLock(); err != nil {
+		return err
+	}
+	if !g.quiet {
+		fmt.Fprintln(w)
+		for _, m := range res.Moves {
+			from := m.From
+			if from == "" {
+				from = "(none)"
+			}
+			fmt.Fprintf(w, "%s: %s %s -> %s (promoted from %s)\n", m.Environment, m.Source, from, m.To, c.String("from"))
+		}
+		fmt.Fprintf(w, "%s written; run `ork generate bundle --env %s` and commit both\n", relTo(p.workDir, p.lockPath), to)
+	}
+	return nil
+}

@@ -7,7 +7,7 @@ LDFLAGS   := -X $(PKG)/pkg/cli.version=$(VERSION) -X $(PKG)/pkg/cli.commit=$(COM
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
 FUZZTIME  ?= 20s
 
-.PHONY: build demo test test-integration bench fuzz lint check clean
+.PHONY: build demo test test-integration registry bench fuzz lint check clean
 
 ## build: compile ./ork
 build:
@@ -28,11 +28,16 @@ test:
 test-integration:
 	bash .ci/kube-test.sh
 
+## registry: install docker-registry and the oras CLI for the OCI tier of make test
+registry:
+	bash .ci/registry.sh
+
 ## bench: Go benchmarks and the generate workload (ork against cue export)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/merge ./pkg/bundle ./pkg/schema ./pkg/compose
 	$(GO) test -run '^$$' -bench 'Generate|GitSource' -benchtime 7x -v ./pkg/workload
 	$(GO) test -run '^$$' -bench Plan -benchtime 20x -v ./pkg/plan
+	$(GO) test -run '^$$' -bench BenchmarkOCI -benchtime 15x ./pkg/cli
 
 ## fuzz: run each fuzz target for FUZZTIME; seeds live in testdata/fuzz
 fuzz:
@@ -45,6 +50,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime $(FUZZTIME) ./pkg/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzLive$$' -fuzztime $(FUZZTIME) ./pkg/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime $(FUZZTIME) ./pkg/plan
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/source/oci
+	$(GO) test -run '^$$' -fuzz '^FuzzReadArchive$$' -fuzztime $(FUZZTIME) ./pkg/source/oci
 
 ## lint: gofmt, go vet and staticcheck (pinned)
 lint:

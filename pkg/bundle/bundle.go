@@ -53,7 +53,7 @@ type Lock struct {
 // Pin records one resolved input of an environment.
 type Pin struct {
 	Name     string `yaml:"name"`
-	Type     string `yaml:"type"`               // path, overlay, git, oci, or branch (the commit a branch environment was read from)
+	Type     string `yaml:"type"`               // path, overlay, git, oci, oci-layout, or branch (the commit a branch environment was read from)
 	Location string `yaml:"location"`           // the path, URL or reference asked for
 	Ref      string `yaml:"ref,omitempty"`      // the floating ref asked for, if any
 	Path     string `yaml:"path,omitempty"`     // the sub-directory of a Git source

@@ -22,6 +22,7 @@ import (
 	"github.com/orkdev/ork/pkg/lock"
 	"github.com/orkdev/ork/pkg/schema"
 	"github.com/orkdev/ork/pkg/source/git"
+	"github.com/orkdev/ork/pkg/source/oci"
 )
 
 // Exit codes of ork.
@@ -80,6 +81,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			promoteCommand(),
 			verifyCommand(),
 			lockCommand(),
+			pushCommand(),
+			pullCommand(),
 			initCommand(),
 			versionCommand(),
 		},
@@ -96,6 +99,8 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "locked", EnvVars: []string{"ORK_LOCKED"}, Usage: "fail if ork.lock is missing or would change (CI)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: []string{"ORK_QUIET"}, Usage: "print only errors"},
 		&cli.BoolFlag{Name: "no-color", EnvVars: []string{"ORK_NO_COLOR"}, Usage: "never colour output (also NO_COLOR)"},
+		&cli.BoolFlag{Name: "plain-http", EnvVars: []string{"ORK_PLAIN_HTTP"}, Usage: "speak plain HTTP to OCI registries (always to localhost and 127.0.0.1)"},
+		&cli.StringFlag{Name: "max-artifact-size", EnvVars: []string{"ORK_MAX_ARTIFACT_SIZE"}, Value: "64MiB", Usage: "refuse OCI artifacts larger than this"},
 	}
 }
 
@@ -113,6 +118,7 @@ type globals struct {
 	locked   bool
 	quiet    bool
 	noColor  bool
+	oci      ociGlobals
 }
 
 func readGlobals(c *cli.Context) globals {
@@ -123,6 +129,7 @@ func readGlobals(c *cli.Context) globals {
 		locked:   globalBool(c, "locked"),
 		quiet:    globalBool(c, "quiet"),
 		noColor:  globalBool(c, "no-color") || os.Getenv("NO_COLOR") != "",
+		oci:      ociGlobals{plainHTTP: globalBool(c, "plain-http"), maxSize: globalString(c, "max-artifact-size")},
 	}
 }
 
@@ -153,6 +160,7 @@ type project struct {
 	lockPath   string
 	lockBefore []byte // the lock's bytes as read, to write it only if it changes
 	git        *git.Fetcher
+	oci        *oci.Client
 	g          globals
 	ephemeral  bool // an ephemeral environment was asked for: the lock is not written
 }
@@ -161,7 +169,7 @@ type project struct {
 func (p *project) options(envs []string) compose.Options {
 	return compose.Options{
 		Komposer: p.k, Environments: envs, Validator: p.validator, WorkDir: p.workDir,
-		Lock: p.lock, Locked: p.g.locked, Git: p.git,
+		Lock: p.lock, Locked: p.g.locked, Git: p.git, OCI: p.oci,
 	}
 }
 
@@ -251,6 +259,9 @@ func loadProject(g globals, stderr io.Writer) (*project, error) {
 		return nil, err
 	}
 	p.git = &git.Fetcher{Cache: c, Offline: g.offline, Auth: git.NetrcAuth}
+	if p.oci, err = newOCIClient(g, c); err != nil {
+		return nil, err
+	}
 	if !g.quiet && isTerminal(stderr) {
 		p.git.Progress = stderr
 	}

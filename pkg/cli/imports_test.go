@@ -24,6 +24,7 @@ func TestImports(t *testing.T) {
 		"pkg/merge":       {module, "go.yaml.in/", "cuelang.org/"},
 		"pkg/source":      {module},
 		"pkg/source/file": {module + "pkg/compose", module + "pkg/cli", module + "pkg/schema"},
+		"pkg/source/oci":  {module + "pkg/compose", module + "pkg/cli", module + "pkg/schema", "cuelang.org/"},
 		"pkg/schema":      {module + "pkg/compose", module + "pkg/cli", module + "pkg/komposer", module + "pkg/bundle"},
 		"pkg/komposer":    {module + "pkg/compose", module + "pkg/cli", module + "pkg/bundle"},
 		"pkg/compose":     {module + "pkg/cli"},

@@ -61,6 +61,9 @@ func runPromote(c *cli.Context) error {
 		return err
 	}
 	w := c.App.Writer
+	if format != "text" {
+		w = c.App.ErrWriter // keep stdout a document a machine reads
+	}
 	if !g.quiet {
 		if err := writePlan(c, preview, format, g); err != nil {
 			return err

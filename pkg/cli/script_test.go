@@ -54,6 +54,7 @@ func TestScript(t *testing.T) {
 			"gitserve": cmdGitServe,
 			"expand":   cmdExpand,
 			"sshserve": cmdSSHServe,
+			"registry": cmdRegistry,
 		},
 	})
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/orkdev/ork/pkg/schema"
 	"github.com/orkdev/ork/pkg/source"
 	"github.com/orkdev/ork/pkg/source/git"
+	"github.com/orkdev/ork/pkg/source/oci"
 )
 
 // Options say what to build.
@@ -40,6 +41,8 @@ type Options struct {
 	Locked bool
 	// Git fetches git: sources.
 	Git *git.Fetcher
+	// OCI fetches oci: sources (oci-layout: ones need none).
+	OCI *oci.Client
 	// Ephemeral, when set, builds the one environment it describes.
 	Ephemeral *Ephemeral
 	// EnvValue, when set, is what $ENV and ${env.name} become instead of
@@ -199,6 +202,8 @@ func (b *builder) prepare(ctx context.Context, envs []komposer.Environment) prob
 	forEach(len(k.Sources), func(i int) {
 		if s := k.Sources[i]; s.Path != "" {
 			loaded[i], loadErrs[i] = b.loadPath(s.Name, s.Path, "path", s.Pos)
+		} else if local(s) {
+			loaded[i], loadErrs[i] = b.loadLayout(ctx, s)
 		}
 	})
 	for i, err := range loadErrs {
@@ -209,7 +214,7 @@ func (b *builder) prepare(ctx context.Context, envs []komposer.Environment) prob
 	}
 	for i := range envs {
 		for _, s := range k.Sources {
-			if s.Path == "" {
+			if !local(s) {
 				if _, err := b.pin(ctx, &envs[i], s); err != nil {
 					problems.addErr(err)
 				}

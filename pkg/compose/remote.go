@@ -10,6 +10,7 @@ import (
 	"github.com/orkdev/ork/pkg/lock"
 	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/source/git"
+	"github.com/orkdev/ork/pkg/source/oci"
 )
 
 // remoteLayer is a remote source at one pin, fetched once however many
@@ -56,9 +57,7 @@ func (b *builder) pin(ctx context.Context, env *komposer.Environment, s komposer
 		if err != nil {
 			return p, err
 		}
-		if p.Promoted == "" {
-			p.Promoted = prev.Name
-		}
+		p.Promoted = prev.Name // the environment it was copied from
 		b.opts.Lock.Set(env.Name, s.Name, p)
 		return p, nil
 	}
@@ -85,6 +84,11 @@ func (b *builder) resolve(ctx context.Context, s komposer.Source, want lock.Pin)
 			return "", manifest.Errorf(s.Pos, s.Name, "source %q: no Git client configured", s.Name)
 		}
 		id, err = b.opts.Git.Resolve(ctx, want.Location, want.Ref)
+	case "oci":
+		if b.opts.OCI == nil {
+			return "", manifest.Errorf(s.Pos, s.Name, "source %q: no OCI client configured", s.Name)
+		}
+		id, err = b.opts.OCI.Resolve(ctx, want.Location)
 	default:
 		return "", manifest.Errorf(s.Pos, s.Name, "%s sources are not supported by this build of ork yet", want.Type)
 	}
@@ -97,7 +101,7 @@ func (b *builder) resolve(ctx context.Context, s komposer.Source, want lock.Pin)
 
 // source returns the layer of one source for an environment.
 func (b *builder) source(ctx context.Context, env komposer.Environment, s komposer.Source) (*layer, error) {
-	if s.Path != "" {
+	if local(s) {
 		return b.paths[s.Name], nil
 	}
 	p, ok := b.opts.Lock.Get(b.pinEnvironment(env.Name), s.Name)
@@ -139,6 +143,20 @@ func (b *builder) fetch(ctx context.Context, s komposer.Source, p lock.Pin) (*la
 			return nil, err
 		}
 		l.pin = bundle.Pin{Name: s.Name, Type: "git", Location: p.Location, Ref: p.Ref, Path: p.Path, ID: p.ID}
+		return l, nil
+	case "oci":
+		if b.opts.OCI == nil {
+			return nil, manifest.Errorf(s.Pos, s.Name, "source %q: no OCI client configured", s.Name)
+		}
+		tree, err := b.opts.OCI.Tree(ctx, p.Location, p.ID)
+		if err != nil {
+			return nil, manifest.Errorf(s.Pos, s.Name, "source %q: %v", s.Name, err)
+		}
+		l, err := b.decodeTree(s.Name, tree, artifactDisplay(s.Name, p.ID))
+		if err != nil {
+			return nil, err
+		}
+		l.pin = bundle.Pin{Name: s.Name, Type: "oci", Location: p.Location, Ref: p.Ref, ID: p.ID}
 		return l, nil
 	}
 	return nil, manifest.Errorf(s.Pos, s.Name, "%s sources are not supported by this build of ork yet", p.Type)
@@ -196,8 +214,8 @@ func Lock(ctx context.Context, opts Options, lo LockOptions) ([]Move, error) {
 		switch {
 		case found == nil:
 			problems.addErr(fmt.Errorf("%s: no source %q", k.Display, name))
-		case found.Path != "":
-			problems.addErr(manifest.Errorf(found.Pos, name, "source %q is a path: source; its files are versioned with the repository, not pinned", name))
+		case local(*found):
+			problems.addErr(manifest.Errorf(found.Pos, name, "source %q is %s source; its files are versioned with the repository, not pinned", name, localKind(*found)))
 		}
 		wanted[name] = true
 	}
@@ -209,13 +227,17 @@ func Lock(ctx context.Context, opts Options, lo LockOptions) ([]Move, error) {
 	for i := range envs {
 		env := &envs[i]
 		for _, s := range k.Sources {
-			if s.Path != "" || (len(wanted) > 0 && !wanted[s.Name]) {
+			if local(s) || (len(wanted) > 0 && !wanted[s.Name]) {
 				continue
 			}
 			if lo.Update && env.After == "" {
 				if p, ok := opts.Lock.Get(env.Name, s.Name); ok {
 					want := request(s)
-					if !IsImmutable(p.Type, p.Ref) || !p.Asks(want.Type, want.Location, want.Ref, want.Path) {
+					asked := p.Ref
+					if p.Type == "oci" {
+						asked = p.Location // an OCI location carries its tag or digest
+					}
+					if !IsImmutable(p.Type, asked) || !p.Asks(want.Type, want.Location, want.Ref, want.Path) {
 						delete(opts.Lock.Environments[env.Name], s.Name)
 					}
 				}
@@ -246,10 +268,11 @@ func Lock(ctx context.Context, opts Options, lo LockOptions) ([]Move, error) {
 	return moves, nil
 }
 
-// IsImmutable reports whether a ref names one version forever (a commit id),
-// so that --update has nothing to move.
+// IsImmutable reports whether a ref names one version forever (a commit
+// id, an OCI location with a digest), so that --update has nothing to move.
+// For oci, ref is the location.
 func IsImmutable(typ, ref string) bool {
-	return typ == "git" && git.IsCommit(ref)
+	return typ == "git" && git.IsCommit(ref) || typ == "oci" && oci.IsImmutable(ref)
 }
 
 // prune drops pins of environments and sources the Komposer no longer has.
@@ -262,7 +285,7 @@ func prune(l *lock.Lock, k *komposer.Komposer) {
 		for name := range pins {
 			keep := false
 			for _, s := range k.Sources {
-				if s.Name == name && s.Path == "" {
+				if s.Name == name && !local(s) {
 					keep = true
 				}
 			}

@@ -239,6 +239,10 @@ func marshal(v any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// Identity returns a manifest's API group, kind, namespace and name: the
+// order of a bundle.
+func Identity(m map[string]any) [4]string { return sortKey(m) }
+
 func sortKey(m map[string]any) [4]string {
 	apiVersion, _ := m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
@@ -276,7 +280,7 @@ func ReadFile(path string) (*Bundle, error) {
 
 // Load decodes a bundle without verifying it; call Verify before trusting it.
 func Load(data []byte) (*Bundle, error) {
-	docs := splitDocuments(data)
+	docs := SplitDocuments(data)
 	if len(docs) == 0 {
 		return nil, errors.New("not an ork bundle: the file is empty")
 	}
@@ -294,10 +298,21 @@ func Load(data []byte) (*Bundle, error) {
 		}
 		b.CRDs = append(b.CRDs, doc)
 	}
+	cm, err := FromConfigMap(docs[len(docs)-1])
+	if err != nil {
+		return nil, err
+	}
+	cm.CRDs = b.CRDs
+	return cm, nil
+}
+
+// FromConfigMap reads a bundle's ConfigMap, as a bundle file holds it or as
+// the cluster returns it (kubectl get configmap -o yaml), without its CRDs
+// and without verifying it.
+func FromConfigMap(doc []byte) (*Bundle, error) {
 	var cm struct {
-		APIVersion string `yaml:"apiVersion"`
-		Kind       string `yaml:"kind"`
-		Metadata   struct {
+		Kind     string `yaml:"kind"`
+		Metadata struct {
 			Name        string            `yaml:"name"`
 			Namespace   string            `yaml:"namespace"`
 			Labels      map[string]string `yaml:"labels"`
@@ -305,28 +320,34 @@ func Load(data []byte) (*Bundle, error) {
 		} `yaml:"metadata"`
 		Data map[string]string `yaml:"data"`
 	}
-	if err := yaml.Unmarshal(docs[len(docs)-1], &cm); err != nil {
+	if err := yaml.Unmarshal(doc, &cm); err != nil {
 		return nil, fmt.Errorf("not an ork bundle: %w", err)
 	}
 	if cm.Kind != "ConfigMap" || cm.Metadata.Labels[ManagedByLabel] != "ork" {
 		return nil, errors.New("not an ork bundle: its last document is not a ConfigMap managed by ork")
 	}
-	if _, ok := cm.Data[KatalogKey]; !ok {
-		return nil, fmt.Errorf("not an ork bundle: the ConfigMap has no data.%s", KatalogKey)
+	for _, k := range []string{KatalogKey, LockKey} {
+		if _, ok := cm.Data[k]; !ok {
+			return nil, fmt.Errorf("not an ork bundle: the ConfigMap has no data.%s", k)
+		}
 	}
-	if _, ok := cm.Data[LockKey]; !ok {
-		return nil, fmt.Errorf("not an ork bundle: the ConfigMap has no data.%s", LockKey)
-	}
-	b.Name = cm.Metadata.Name
-	b.Namespace = cm.Metadata.Namespace
-	b.Environment = cm.Metadata.Labels[EnvironmentLabel]
-	b.Digest = cm.Metadata.Annotations[DigestAnnotation]
-	b.Data = cm.Data
-	return b, nil
+	return &Bundle{
+		Name:        cm.Metadata.Name,
+		Namespace:   cm.Metadata.Namespace,
+		Environment: cm.Metadata.Labels[EnvironmentLabel],
+		Digest:      cm.Metadata.Annotations[DigestAnnotation],
+		Data:        cm.Data,
+	}, nil
 }
 
-// splitDocuments splits a YAML stream at lines that are exactly "---".
-func splitDocuments(data []byte) [][]byte {
+// KatalogDocuments returns the documents of the ConfigMap's Katalog, as
+// written, undecoded.
+func (b *Bundle) KatalogDocuments() [][]byte {
+	return SplitDocuments([]byte(b.Data[KatalogKey]))
+}
+
+// SplitDocuments splits a YAML stream at lines that are exactly "---".
+func SplitDocuments(data []byte) [][]byte {
 	var docs [][]byte
 	start := 0
 	for start < len(data) {

@@ -86,33 +86,9 @@ func ReadCluster(ctx context.Context, opts ClusterOptions) (*Reference, error) {
 // bundle (without its CRDs), after checking that its data still hashes to
 // its digest.
 func liveConfigMap(out []byte, name string) (*bundle.Bundle, error) {
-	var cm struct {
-		Kind     string `yaml:"kind"`
-		Metadata struct {
-			Name        string            `yaml:"name"`
-			Namespace   string            `yaml:"namespace"`
-			Labels      map[string]string `yaml:"labels"`
-			Annotations map[string]string `yaml:"annotations"`
-		} `yaml:"metadata"`
-		Data map[string]string `yaml:"data"`
-	}
-	if err := yaml.Unmarshal(out, &cm); err != nil {
-		return nil, fmt.Errorf("%s: the live ConfigMap does not decode: %w", name, err)
-	}
-	if cm.Kind != "ConfigMap" || cm.Metadata.Labels[bundle.ManagedByLabel] != "ork" {
-		return nil, fmt.Errorf("%s: configmap %s/%s is not an ork bundle (no label %s: ork)", name, cm.Metadata.Namespace, cm.Metadata.Name, bundle.ManagedByLabel)
-	}
-	for _, k := range []string{bundle.KatalogKey, bundle.LockKey} {
-		if _, ok := cm.Data[k]; !ok {
-			return nil, fmt.Errorf("%s: not an ork bundle: configmap %s/%s has no data.%s", name, cm.Metadata.Namespace, cm.Metadata.Name, k)
-		}
-	}
-	b := &bundle.Bundle{
-		Name:        cm.Metadata.Name,
-		Namespace:   cm.Metadata.Namespace,
-		Environment: cm.Metadata.Labels[bundle.EnvironmentLabel],
-		Digest:      cm.Metadata.Annotations[bundle.DigestAnnotation],
-		Data:        cm.Data,
+	b, err := bundle.FromConfigMap(out)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the live ConfigMap: %w", name, err)
 	}
 	if got := bundle.Digest(b.Data); got != b.Digest {
 		return nil, fmt.Errorf("%s: configmap %s/%s: %w: its data hashes to %s, the annotation says %q (edited in the cluster?); a plan against it would mislead",

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -235,38 +234,10 @@ func documents(b *bundle.Bundle) []*document {
 	for _, raw := range b.CRDs {
 		out = append(out, &document{raw: raw})
 	}
-	for _, raw := range splitDocuments([]byte(b.Data[bundle.KatalogKey])) {
+	for _, raw := range b.KatalogDocuments() {
 		out = append(out, &document{raw: raw})
 	}
 	return out
-}
-
-// splitDocuments splits a YAML stream at lines that are exactly "---".
-func splitDocuments(data []byte) [][]byte {
-	var docs [][]byte
-	for len(data) > 0 {
-		doc := data
-		var rest []byte
-		for i := 0; i < len(data); {
-			end := len(data)
-			if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
-				end = i + j + 1
-			}
-			if string(bytes.TrimRight(data[i:end], "\r\n")) == "---" {
-				doc, rest = data[:i], data[end:]
-				break
-			}
-			i = end
-		}
-		if len(bytes.TrimSpace(doc)) > 0 {
-			docs = append(docs, doc)
-		}
-		if rest == nil {
-			break
-		}
-		data = rest
-	}
-	return docs
 }
 
 // decode decodes the document and its identity.
@@ -287,16 +258,8 @@ func (d *document) decode(name string) error {
 }
 
 func identity(m map[string]any) ID {
-	apiVersion, _ := m["apiVersion"].(string)
-	kind, _ := m["kind"].(string)
-	meta, _ := m["metadata"].(map[string]any)
-	ns, _ := meta["namespace"].(string)
-	name, _ := meta["name"].(string)
-	group := ""
-	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
-		group = apiVersion[:i]
-	}
-	return ID{Group: group, Kind: kind, Namespace: ns, Name: name}
+	k := bundle.Identity(m)
+	return ID{Group: k[0], Kind: k[1], Namespace: k[2], Name: k[3]}
 }
 
 // compareDocuments pairs the documents of two bundles by identity. A

@@ -566,7 +566,7 @@ func TestMarkdownFences(t *testing.T) {
 }
 
 func TestSplitDocuments(t *testing.T) {
-	got := splitDocuments([]byte("a: 1\n---\nb: |\n  ---\n  x\n---\n\n---\nc: 3"))
+	got := bundle.SplitDocuments([]byte("a: 1\n---\nb: |\n  ---\n  x\n---\n\n---\nc: 3"))
 	want := []string{"a: 1\n", "b: |\n  ---\n  x\n", "c: 3"}
 	if len(got) != len(want) {
 		t.Fatalf("got %q", got)

@@ -67,10 +67,10 @@ func Errorf(pos Pos, source, format string, args ...any) error {
 // ID identifies a manifest within a Katalog: two documents with the same ID
 // are the same object, and later layers merge into earlier ones.
 type ID struct {
-	Group     string
-	Kind      string
-	Namespace string
-	Name      string
+	Group     string `json:"group"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
 }
 
 // String formats the ID as Kind[.group] [namespace/]name.

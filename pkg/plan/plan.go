@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/manifest"
 )
 
 // Action says what applying the planned bundle does to a manifest, a field
@@ -106,46 +107,19 @@ func (p *Plan) HasChanges() bool {
 }
 
 // ID is a manifest's identity: (group, kind, namespace, name).
-type ID struct {
-	Group     string `json:"group"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-}
+type ID = manifest.ID
 
-// String formats the ID as Kind[.group] [namespace/]name, as ork's other
-// commands do.
-func (id ID) String() string {
-	k := id.Kind
-	if id.Group != "" {
-		k += "." + id.Group
-	}
-	if id.Namespace != "" {
-		return k + " " + id.Namespace + "/" + id.Name
-	}
-	return k + " " + id.Name
-}
-
-func (id ID) isCRD() bool {
+func isCRD(id ID) bool {
 	return id.Group == "apiextensions.k8s.io" && id.Kind == "CustomResourceDefinition"
 }
 
-// less orders IDs as a bundle does: CRDs first, then by group, kind,
+// lessID orders IDs as a bundle does: CRDs first, then by group, kind,
 // namespace and name.
-func (id ID) less(o ID) bool {
-	if a, b := id.isCRD(), o.isCRD(); a != b {
-		return a
+func lessID(a, b ID) bool {
+	if x, y := isCRD(a), isCRD(b); x != y {
+		return x
 	}
-	if id.Group != o.Group {
-		return id.Group < o.Group
-	}
-	if id.Kind != o.Kind {
-		return id.Kind < o.Kind
-	}
-	if id.Namespace != o.Namespace {
-		return id.Namespace < o.Namespace
-	}
-	return id.Name < o.Name
+	return a.Less(b)
 }
 
 // Reference is the bundle a plan compares with.
@@ -326,9 +300,9 @@ func compareDocuments(oldDocs, newDocs []*document, refName string) ([]ManifestC
 	}
 	slices.SortFunc(changes, func(a, b ManifestChange) int {
 		switch {
-		case a.ID.less(b.ID):
+		case lessID(a.ID, b.ID):
 			return -1
-		case b.ID.less(a.ID):
+		case lessID(b.ID, a.ID):
 			return 1
 		}
 		return 0
@@ -350,7 +324,7 @@ func removed1(o *document) ManifestChange {
 	c := ManifestChange{ID: o.id, APIVersion: apiVersion(o.obj), Action: Remove}
 	mo, _, _ := maskPair(o.obj, nil, rootWhere(o.id))
 	c.Diff = unified(encodeYAML(mo), "")
-	if o.id.isCRD() {
+	if isCRD(o.id) {
 		c.Breaking = []string{"the CRD is removed from the bundle: clients of its resources lose their API once it is deleted"}
 	}
 	return c
@@ -372,7 +346,7 @@ func changed(o, n *document) (ManifestChange, bool) {
 		// Nothing to hide: the diff is of the bundle's own bytes.
 		c.Diff = unified(string(o.raw), string(n.raw))
 	}
-	if n.id.isCRD() {
+	if isCRD(n.id) {
 		c.Breaking = breakingCRD(o.obj, n.obj)
 	}
 	return c, true

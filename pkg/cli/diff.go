@@ -5,8 +5,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/orkdev/ork/pkg/bundle"
-	"github.com/orkdev/ork/pkg/compose"
 	"github.com/orkdev/ork/pkg/plan"
 )
 
@@ -20,8 +18,8 @@ func diffCommand() *cli.Command {
 		Usage:     "compare two environments' Katalogs, manifest by manifest and field by field",
 		ArgsUsage: "A B",
 		Flags: withGlobals(
-			&cli.StringFlag{Name: "format", EnvVars: []string{"ORK_FORMAT"}, Value: "text", Usage: "text, markdown or json"},
-			&cli.BoolFlag{Name: "exit-code", EnvVars: []string{"ORK_EXIT_CODE"}, Usage: "exit 2 when the environments differ, 0 when they do not"},
+			formatFlag(),
+			exitCodeFlag("exit 2 when the environments differ, 0 when they do not"),
 			&cli.BoolFlag{Name: "ignore-env-values", EnvVars: []string{"ORK_IGNORE_ENV_VALUES"}, Usage: "ignore the differences that $ENV and ${env.name} make"},
 			&cli.StringFlag{Name: "ephemeral-from", EnvVars: []string{"ORK_EPHEMERAL_FROM"}, Usage: "B is an ephemeral environment made from this one"},
 		),
@@ -42,26 +40,15 @@ func runDiff(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	a, b := c.Args().Get(0), c.Args().Get(1)
-	build := func(env, ephemeralFrom string) (*bundle.Bundle, error) {
-		opts := p.options([]string{env})
-		if c.Bool("ignore-env-values") {
-			opts.EnvValue = envPlaceholder
-		}
-		if ephemeralFrom != "" {
-			opts.Ephemeral = &compose.Ephemeral{Name: env, From: ephemeralFrom}
-		}
-		built, err := compose.Bundles(c.Context, opts)
-		if err != nil {
-			return nil, err
-		}
-		return bundle.Load(built[0].Data)
+	envValue := ""
+	if c.Bool("ignore-env-values") {
+		envValue = envPlaceholder
 	}
-	from, err := build(a, "")
+	from, err := p.buildOne(c, c.Args().Get(0), "", envValue)
 	if err != nil {
 		return err
 	}
-	to, err := build(b, c.String("ephemeral-from"))
+	to, err := p.buildOne(c, c.Args().Get(1), c.String("ephemeral-from"), envValue)
 	if err != nil {
 		return err
 	}
@@ -69,13 +56,5 @@ func runDiff(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if !g.quiet {
-		if err := writePlan(c, d, format, g); err != nil {
-			return err
-		}
-	}
-	if c.Bool("exit-code") && d.HasChanges() {
-		return &exitError{code: ExitChanges, err: errSilent}
-	}
-	return nil
+	return report(c, d, format, g)
 }

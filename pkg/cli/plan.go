@@ -26,9 +26,9 @@ ConfigMap and CRDs, read with kubectl through your kubeconfig and context).`,
 		Flags: withGlobals(
 			&cli.StringFlag{Name: "env", EnvVars: []string{"ORK_ENV"}, Usage: "the environment to plan (required unless the Komposer has one)"},
 			&cli.StringFlag{Name: "against", EnvVars: []string{"ORK_AGAINST"}, Usage: "REF: a bundle file, git:<rev> or cluster (default: bundles/<env>.yaml next to the Komposer)"},
-			&cli.StringFlag{Name: "format", EnvVars: []string{"ORK_FORMAT"}, Value: "text", Usage: "text, markdown (a pull-request comment) or json (format_version 1)"},
+			formatFlag(),
 			&cli.StringFlag{Name: "kubectl", EnvVars: []string{"ORK_KUBECTL"}, Value: "kubectl", Usage: "the kubectl command that --against cluster runs"},
-			&cli.BoolFlag{Name: "exit-code", EnvVars: []string{"ORK_EXIT_CODE"}, Usage: "exit 2 when there are changes, 0 when there are none"},
+			exitCodeFlag("exit 2 when there are changes, 0 when there are none"),
 			ephemeralFlag(),
 		),
 		Action: runPlan,
@@ -56,17 +56,9 @@ func runPlan(c *cli.Context) error {
 		env = p.k.Environments[0].Name
 	}
 	// Pins that plan resolves are used, not written (as validate does).
-	opts := p.options([]string{env})
-	if from := c.String("ephemeral-from"); from != "" {
-		opts.Ephemeral = &compose.Ephemeral{Name: env, From: from}
-	}
-	built, err := compose.Bundles(c.Context, opts)
+	planned, err := p.buildOne(c, env, c.String("ephemeral-from"), "")
 	if err != nil {
 		return err
-	}
-	planned, err := bundle.Load(built[0].Data)
-	if err != nil {
-		return fmt.Errorf("environment %s: the planned bundle: %w", env, err)
 	}
 
 	against := c.String("against")
@@ -94,6 +86,12 @@ func runPlan(c *cli.Context) error {
 		pl.Notes = append(pl.Notes, fmt.Sprintf("%s lacks pins this plan resolved; `ork generate bundle` or `ork lock` records them", relTo(p.workDir, p.lockPath)))
 	}
 
+	return report(c, pl, format, g)
+}
+
+// report writes a plan (or a diff) unless -q, and with --exit-code ends
+// with exit 2 when it holds changes.
+func report(c *cli.Context, pl *plan.Plan, format string, g globals) error {
 	if !g.quiet {
 		if err := writePlan(c, pl, format, g); err != nil {
 			return err
@@ -103,6 +101,33 @@ func runPlan(c *cli.Context) error {
 		return &exitError{code: ExitChanges, err: errSilent}
 	}
 	return nil
+}
+
+// buildOne builds one environment's bundle in memory, writing nothing: an
+// ephemeral one when from is set, with envValue for $ENV when set.
+func (p *project) buildOne(c *cli.Context, env, from, envValue string) (*bundle.Bundle, error) {
+	opts := p.options([]string{env})
+	opts.EnvValue = envValue
+	if from != "" {
+		opts.Ephemeral = &compose.Ephemeral{Name: env, From: from}
+	}
+	built, err := compose.Bundles(c.Context, opts)
+	if err != nil {
+		return nil, err
+	}
+	b, err := bundle.Load(built[0].Data)
+	if err != nil {
+		return nil, fmt.Errorf("environment %s: the built bundle: %w", env, err)
+	}
+	return b, nil
+}
+
+func formatFlag() cli.Flag {
+	return &cli.StringFlag{Name: "format", EnvVars: []string{"ORK_FORMAT"}, Value: "text", Usage: "text, markdown (a pull-request comment) or json (format_version 1)"}
+}
+
+func exitCodeFlag(usage string) cli.Flag {
+	return &cli.BoolFlag{Name: "exit-code", EnvVars: []string{"ORK_EXIT_CODE"}, Usage: usage}
 }
 
 // errSilent ends a command with its exit code and no message.

@@ -21,7 +21,7 @@ func promoteCommand() *cli.Command {
 			&cli.StringFlag{Name: "to", EnvVars: []string{"ORK_TO"}, Required: true, Usage: "the environment to move (its after should be --from)"},
 			&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"ORK_DRY_RUN"}, Usage: "print the preview and write nothing"},
 			&cli.BoolFlag{Name: "force", EnvVars: []string{"ORK_FORCE"}, Usage: "promote even from another environment than --to's after"},
-			&cli.StringFlag{Name: "format", EnvVars: []string{"ORK_FORMAT"}, Value: "text", Usage: "the preview's format: text, markdown or json"},
+			formatFlag(),
 		),
 		Action: runPromote,
 	}

@@ -448,11 +448,11 @@ func (cc *compiler) compileScalar(v cue.Value, depth int) (checker, error) {
 			return nil, unsupported{"literal: " + err.Error()}
 		}
 		x = normalize(x)
-		switch x.(type) {
+		switch f := x.(type) {
 		case nil, bool, int64, string:
 			return literal{x}, nil
 		case float64:
-			if f := x.(float64); !math.IsInf(f, 0) && !math.IsNaN(f) {
+			if !math.IsInf(f, 0) && !math.IsNaN(f) {
 				return literal{x}, nil
 			}
 		}

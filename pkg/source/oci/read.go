@@ -321,7 +321,7 @@ func ReadArchive(data []byte, limit int64) (files []source.File, used int64, err
 		switch h.Typeflag {
 		case tar.TypeDir:
 			dirs[name] = true
-		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		case tar.TypeReg, tar.TypeGNUSparse: // archive/tar reads the old TypeRegA as TypeReg
 			if name == "." {
 				return nil, used, fmt.Errorf("archive entry %q is a file without a name", h.Name)
 			}

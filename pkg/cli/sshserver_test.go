@@ -44,25 +44,24 @@ func sshMissing() string {
 }
 
 // sshCondition implements the script condition [sshd]: true when OpenSSH's
-// server and client tools are installed. When one is missing it is false
-// (so `[!sshd] skip` skips) only if ORK_SKIP_SSH=1; otherwise the script
-// fails, so that a machine without OpenSSH cannot pass the ssh tests by
-// silently skipping them.
+// server and client tools are installed. When one is missing it is false,
+// so `[!sshd] skip` skips, unless ORK_REQUIRE_SSH is set (CI sets it): then
+// the script fails, so that CI cannot pass the ssh tests by skipping them.
 func sshCondition(cond string) (bool, error) {
 	if cond != "sshd" {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
 	if m := sshMissing(); m != "" {
-		if os.Getenv("ORK_SKIP_SSH") == "1" {
-			return false, nil
+		if os.Getenv("ORK_REQUIRE_SSH") != "" {
+			return false, fmt.Errorf("ORK_REQUIRE_SSH is set, but %s", sshMissingMessage(m))
 		}
-		return false, fmt.Errorf("%s", sshMissingMessage(m))
+		return false, nil // skipped; CI sets ORK_REQUIRE_SSH so that it cannot pass this way
 	}
 	return true, nil
 }
 
 func sshMissingMessage(prog string) string {
-	return fmt.Sprintf("the ssh tests need OpenSSH (%s not found): run .ci/ssh.sh (as root: installs openssh-server and openssh-client, creates /run/sshd), or set ORK_SKIP_SSH=1 to skip them", prog)
+	return fmt.Sprintf("the ssh tests need OpenSSH (%s not found): run .ci/ssh.sh (as root: installs openssh-server and openssh-client, creates /run/sshd)", prog)
 }
 
 // cmdSSHServe starts a real OpenSSH server on 127.0.0.1 for the rest of the

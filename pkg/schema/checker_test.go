@@ -219,7 +219,7 @@ func TestEveryKindCompiles(t *testing.T) {
 // compileCheckers compiles every kind's definition; it also returns the
 // kinds that do not compile, and why.
 func (c *compiled) compileCheckers() (map[[2]string]checker, map[[2]string]string) {
-	cc := &compiler{root: c.root}
+	cc := &compiler{root: c.root, conditions: c.conditions}
 	checkers := map[[2]string]checker{}
 	slow := map[[2]string]string{}
 	for key, def := range c.kinds {

@@ -34,8 +34,9 @@ type insertion struct {
 // compiler translates the definitions of one schema package; references to
 // the package's top-level definitions are resolved in root.
 type compiler struct {
-	root cue.Value
-	defs map[string]checker // compiled top-level definitions; nil while in progress
+	root       cue.Value
+	defs       map[string]checker // compiled top-level definitions; nil while in progress
+	conditions conditions         // which definitions hold comprehensions
 }
 
 // unsupported is returned by compileValue for CUE it does not translate.
@@ -115,6 +116,9 @@ func (cc *compiler) compileReference(v cue.Value, args []cue.Value, depth int) (
 				}
 				cc.defs[name] = nil
 				c, err := cc.compileValue(target, depth+1)
+				if err == nil {
+					c, err = cc.guard(name, c)
+				}
 				if err != nil {
 					delete(cc.defs, name)
 					return nil, err
@@ -534,4 +538,18 @@ func concrete(args []cue.Value) (any, error) {
 		return nil, unsupported{err.Error()}
 	}
 	return normalize(x), nil
+}
+
+// guard wraps the checker of definition name with its conditions, if it
+// has any (see guard.go).
+func (cc *compiler) guard(name string, c checker) (checker, error) {
+	cond, has := cc.conditions[name]
+	if !has {
+		return c, nil
+	}
+	st, isStruct := c.(*structChecker)
+	if !cond.ok || !isStruct {
+		return nil, unsupported{name + " holds a comprehension the checker cannot follow"}
+	}
+	return guarded{inner: st, guards: cond.guards}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
@@ -42,14 +43,16 @@ func (v Violation) Error() string {
 // compiled is the schema package built in one cue.Context. A context is not
 // safe for concurrent use, so each worker owns one.
 type compiled struct {
-	ctx   *cue.Context
-	root  cue.Value
-	kinds map[[2]string]cue.Value // (apiVersion, kind) -> definition
+	ctx        *cue.Context
+	root       cue.Value
+	kinds      map[[2]string]cue.Value // (apiVersion, kind) -> definition
+	conditions conditions              // the comprehensions of the definitions
 }
 
 func compile() (*compiled, error) {
 	ctx := cuecontext.New()
 	inst := build.NewContext().NewInstance("schemas", nil)
+	var files []*ast.File
 	names, err := fs.Glob(schemas.FS, "*.cue")
 	if err != nil {
 		return nil, err
@@ -66,12 +69,13 @@ func compile() (*compiled, error) {
 		if err := inst.AddSyntax(f); err != nil {
 			return nil, fmt.Errorf("embedded schema: %w", err)
 		}
+		files = append(files, f)
 	}
 	root := ctx.BuildInstance(inst)
 	if err := root.Err(); err != nil {
 		return nil, fmt.Errorf("embedded schema: %w", err)
 	}
-	c := &compiled{ctx: ctx, root: root, kinds: map[[2]string]cue.Value{}}
+	c := &compiled{ctx: ctx, root: root, kinds: map[[2]string]cue.Value{}, conditions: findConditions(files)}
 	versions, err := root.LookupPath(cue.ParsePath("#Kinds")).Fields(cue.Definitions(true))
 	if err != nil {
 		return nil, fmt.Errorf("embedded schema #Kinds: %w", err)
@@ -148,7 +152,7 @@ func (v *Validator) init() error {
 			return
 		}
 		v.checkCUE = c
-		v.compiler = &compiler{root: c.root}
+		v.compiler = &compiler{root: c.root, conditions: c.conditions}
 	})
 	return v.err
 }

@@ -151,4 +151,3 @@ func (g guarded) check(v any, fill *[]insertion) bool {
 	}
 	return g.inner.check(v, fill)
 }
-

@@ -346,7 +346,9 @@ func (b *Bundle) KatalogDocuments() [][]byte {
 	return SplitDocuments([]byte(b.Data[KatalogKey]))
 }
 
-// SplitDocuments splits a YAML stream at lines that are exactly "---".
+// SplitDocuments splits a YAML stream at its document separators: lines
+// that start with "---" followed by nothing but spaces or a comment, as
+// kubectl reads them.
 func SplitDocuments(data []byte) [][]byte {
 	var docs [][]byte
 	start := 0
@@ -359,7 +361,7 @@ func SplitDocuments(data []byte) [][]byte {
 			if j >= 0 {
 				lineEnd = i + j + 1
 			}
-			if string(bytes.TrimRight(data[i:lineEnd], "\r\n")) == "---" {
+			if isSeparator(data[i:lineEnd]) {
 				end, next = i, lineEnd
 				break
 			}
@@ -383,6 +385,10 @@ func (b *Bundle) Verify() error {
 	lock, err := b.Lock()
 	if err != nil {
 		return err
+	}
+	if lock.Environment != b.Environment {
+		// The label is outside the digest; lock.yaml, inside it, says.
+		return fmt.Errorf("%w: the ConfigMap is labelled environment %q, its lock.yaml says %q", ErrTampered, b.Environment, lock.Environment)
 	}
 	if len(lock.CRDs) != len(b.CRDs) {
 		return fmt.Errorf("%w: lock.yaml lists %d CRDs, the file holds %d", ErrTampered, len(lock.CRDs), len(b.CRDs))
@@ -426,4 +432,14 @@ func (b *Bundle) Manifests() ([]map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// isSeparator reports whether line is a document separator.
+func isSeparator(line []byte) bool {
+	rest, ok := bytes.CutPrefix(line, []byte("---"))
+	if !ok {
+		return false
+	}
+	rest = bytes.TrimSpace(rest)
+	return len(rest) == 0 || rest[0] == '#'
 }

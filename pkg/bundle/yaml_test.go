@@ -173,3 +173,14 @@ func fromJSON(v any) any {
 	}
 	return v
 }
+
+func TestSeparators(t *testing.T) {
+	for line, want := range map[string]bool{
+		"---\n": true, "--- \n": true, "---\t\n": true, "--- # a comment\n": true, "---\r\n": true,
+		"----\n": false, "--- a: 1\n": false, "---#x\n": true, " ---\n": false, "--\n": false,
+	} {
+		if got := isSeparator([]byte(line)); got != want {
+			t.Errorf("isSeparator(%q) = %v, want %v", line, got, want)
+		}
+	}
+}

@@ -25,7 +25,9 @@ type remoteLayer struct {
 func request(s komposer.Source) lock.Pin {
 	switch {
 	case s.Git != nil:
-		return lock.Pin{Type: "git", Location: s.Git.URL, Ref: s.Git.Ref, Path: s.Git.Path}
+		// The lock and the bundle show the URL without credentials; the
+		// fetch uses the Komposer's.
+		return lock.Pin{Type: "git", Location: git.Public(s.Git.URL), Ref: s.Git.Ref, Path: s.Git.Path}
 	case s.OCI != "":
 		return lock.Pin{Type: "oci", Location: s.OCI}
 	}
@@ -83,7 +85,7 @@ func (b *builder) resolve(ctx context.Context, s komposer.Source, want lock.Pin)
 		if b.opts.Git == nil {
 			return "", manifest.Errorf(s.Pos, s.Name, "source %q: no Git client configured", s.Name)
 		}
-		id, err = b.opts.Git.Resolve(ctx, want.Location, want.Ref)
+		id, err = b.opts.Git.Resolve(ctx, s.Git.URL, want.Ref)
 	case "oci":
 		if b.opts.OCI == nil {
 			return "", manifest.Errorf(s.Pos, s.Name, "source %q: no OCI client configured", s.Name)
@@ -133,7 +135,7 @@ func (b *builder) fetch(ctx context.Context, s komposer.Source, p lock.Pin) (*la
 		if b.opts.Git == nil {
 			return nil, manifest.Errorf(s.Pos, s.Name, "source %q: no Git client configured", s.Name)
 		}
-		tree, err := b.opts.Git.Tree(ctx, p.Location, p.Ref, p.ID, p.Path)
+		tree, err := b.opts.Git.Tree(ctx, s.Git.URL, p.Ref, p.ID, p.Path)
 		if err != nil {
 			return nil, manifest.Errorf(s.Pos, s.Name, "source %q: %v", s.Name, err)
 		}

@@ -386,13 +386,21 @@ func describe(repoURL string, err error) error {
 }
 
 // redact drops a password from a URL before it is shown.
-func redact(raw string) string {
+func redact(raw string) string { return Public(raw) }
+
+// Public is a repository URL without the credentials it may hold (a user
+// name may be a token too): the form ork.lock, bundles, plans and messages
+// show.
+func Public(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+	if err != nil || u.User == nil || u.Scheme == "ssh" && !hasPassword(u) {
+		return raw // an ssh user name is not a secret
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
+	u.User = nil
 	return u.String()
+}
+
+func hasPassword(u *url.URL) bool {
+	_, has := u.User.Password()
+	return has
 }

@@ -35,8 +35,15 @@ func TestIsCommit(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	if got := redact("https://me:tok@example.com/r.git"); got != "https://me:xxxxx@example.com/r.git" {
-		t.Errorf("redact = %s", got)
+	for in, want := range map[string]string{
+		"https://me:tok@example.com/r.git":    "https://example.com/r.git",
+		"https://ghp_token@example.com/r.git": "https://example.com/r.git",
+		"ssh://git@example.com/r.git":         "ssh://git@example.com/r.git",
+		"ssh://git:pw@example.com/r.git":      "ssh://example.com/r.git",
+	} {
+		if got := Public(in); got != want {
+			t.Errorf("Public(%q) = %s, want %s", in, got, want)
+		}
 	}
 	if got := redact("https://example.com/r.git"); got != "https://example.com/r.git" {
 		t.Errorf("redact = %s", got)

@@ -66,7 +66,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Usage:                "compile a Komposer into one locked bundle per environment",
 		Writer:               stdout,
 		ErrWriter:            stderr,
-		Flags:                globalFlags(),
+		Flags:                globalFlags(true),
 		EnableBashCompletion: false,
 		HideHelpCommand:      true,
 		ExitErrHandler:       func(*cli.Context, error) {},
@@ -91,8 +91,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 
 // globalFlags are accepted before and after the command name; a new set is
 // made for each command so their values never share state.
-func globalFlags() []cli.Flag {
-	return []cli.Flag{
+//
+// Only the application's own copies read ORK_<FLAG>: a command's copy is
+// set only from its command line, so that a flag given before the command
+// name still wins over the variable.
+func globalFlags(fromEnv bool) []cli.Flag {
+	flags := []cli.Flag{
 		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, EnvVars: []string{"ORK_FILE"}, Usage: "the Komposer (default: komposer.yaml here or in a directory above, up to the repository root)"},
 		&cli.BoolFlag{Name: "offline", EnvVars: []string{"ORK_OFFLINE"}, Usage: "use only the cache and the lock; fail if something is missing"},
 		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"ORK_CACHE_DIR"}, Usage: "where fetched sources are cached (default: the user cache directory)"},
@@ -102,11 +106,22 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "plain-http", EnvVars: []string{"ORK_PLAIN_HTTP"}, Usage: "speak plain HTTP to OCI registries (always to localhost and 127.0.0.1)"},
 		&cli.StringFlag{Name: "max-artifact-size", EnvVars: []string{"ORK_MAX_ARTIFACT_SIZE"}, Value: "64MiB", Usage: "refuse OCI artifacts larger than this"},
 	}
+	if !fromEnv {
+		for _, f := range flags {
+			switch f := f.(type) {
+			case *cli.StringFlag:
+				f.EnvVars = nil
+			case *cli.BoolFlag:
+				f.EnvVars = nil
+			}
+		}
+	}
+	return flags
 }
 
 // withGlobals appends the global flags to a command's own.
 func withGlobals(flags ...cli.Flag) []cli.Flag {
-	return append(flags, globalFlags()...)
+	return append(flags, globalFlags(false)...)
 }
 
 // globals are the global options, from wherever on the command line they
@@ -136,6 +151,9 @@ func readGlobals(c *cli.Context) globals {
 // setHere returns the innermost context on whose own command line name was
 // given, or c itself (whose value then comes from ORK_<FLAG> or the default).
 func setHere(c *cli.Context, name string) *cli.Context {
+	// Commands' copies are set only from the command line; the
+	// application's also from ORK_<FLAG>, which the command line before
+	// the command name overrides.
 	for _, cc := range c.Lineage() {
 		if cc.Command == nil && cc.App == nil {
 			continue

@@ -92,7 +92,11 @@ func Find(start string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+	st, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("no Komposer at %s: %w", start, err)
+	}
+	if !st.IsDir() {
 		return abs, nil
 	}
 	for dir := abs; ; {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"strings"
 
@@ -130,6 +131,9 @@ func Read(ctx context.Context, store content.Fetcher, desc ocispec.Descriptor, l
 	for _, l := range m.Layers {
 		if l.Size < 0 {
 			return nil, fmt.Errorf("layer %s has a negative size", l.Digest)
+		}
+		if l.Size > limit-total { // compared before adding: no overflow
+			return nil, tooLarge(saturatingAdd(total, l.Size), limit)
 		}
 		total += l.Size
 	}
@@ -367,15 +371,23 @@ func ReadArchive(data []byte, limit int64) (files []source.File, used int64, err
 			return nil, used, fmt.Errorf("archive entry %q has type %q, which ork does not read", name, string(h.Typeflag))
 		}
 	}
-	// Links become copies of the file they name, through other links.
+	// Links become copies of the file they name, through other links. Each
+	// chain is followed once: what a link resolves to is remembered, so a
+	// long chain costs its length, not its length squared.
 	linkTo := map[string]string{}
 	for _, l := range links {
 		linkTo[l.name] = l.target
 	}
+	resolved := map[string]string{}
 	for _, l := range links {
 		target := l.target
 		seen := map[string]bool{l.name: true}
+		var chain []string
 		for {
+			if r, ok := resolved[target]; ok {
+				target = r
+				break
+			}
 			next, ok := linkTo[target]
 			if !ok {
 				break
@@ -384,8 +396,13 @@ func ReadArchive(data []byte, limit int64) (files []source.File, used int64, err
 				return nil, used, fmt.Errorf("archive entry %q is part of a loop of links", l.name)
 			}
 			seen[target] = true
+			chain = append(chain, target)
 			target = next
 		}
+		for _, c := range chain {
+			resolved[c] = target
+		}
+		resolved[l.name] = target
 		i, ok := byName[target]
 		if !ok {
 			if dirs[target] {
@@ -406,4 +423,12 @@ func ReadArchive(data []byte, limit int64) (files []source.File, used int64, err
 		files = append(files, source.File{Path: l.name, Data: data})
 	}
 	return files, used, nil
+}
+
+// saturatingAdd adds two non-negative sizes, stopping at the largest int64.
+func saturatingAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }

@@ -38,12 +38,17 @@ func (b *builder) forBranch(env komposer.Environment) (*builder, komposer.Enviro
 		return nil, env, fmt.Errorf("environment %s is built from branch %s, whose Komposer is invalid: %w", env.Name, env.Branch, err)
 	}
 	bk.Path, bk.Dir, bk.Root = k.Path, k.Dir, k.Root
-	def, ok := bk.Environment(env.Name)
+	// An ephemeral environment is made from its origin's definition there.
+	name := b.pinEnvironment(env.Name)
+	def, ok := bk.Environment(name)
 	if !ok {
-		return nil, env, manifest.Errorf(env.Pos, "", "environment %s: the Komposer on branch %s does not define it", env.Name, env.Branch)
+		return nil, env, manifest.Errorf(env.Pos, "", "environment %s: the Komposer on branch %s does not define it", name, env.Branch)
 	}
 	branchEnv := *def
 	branchEnv.Branch = "" // B's own definition, built from B
+	if name != env.Name {
+		branchEnv.Name, branchEnv.Production, branchEnv.After = env.Name, false, ""
+	}
 
 	opts := b.opts
 	opts.Komposer = bk

@@ -252,16 +252,14 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	}
 	layers = append(layers, b.overrides)
 	kat := b.merge(Env{Name: env.Name, Production: env.Production}, layers, problems)
-	if len(*problems) > 0 {
-		return nil
-	}
-	if e := b.opts.Ephemeral; e != nil && env.Name == e.Name {
-		renameEphemeral(kat, e.Name+"-")
-	}
 	if s := b.snapshot; s != nil {
-		// Built from a branch: the bundle says from which commit.
-		kat.Pins = append([]bundle.Pin{{Name: s.Branch, Type: "branch", Location: s.Ref, ID: s.Commit}}, kat.Pins...)
+		// Built from a branch: the bundle says from which commit (and of
+		// which branch, not where this clone keeps it: the bytes must not
+		// depend on whether the branch is local or origin's).
+		kat.Pins = append([]bundle.Pin{{Name: s.Branch, Type: "branch", Location: s.Branch, ID: s.Commit}}, kat.Pins...)
 	}
+	// Schemas check the manifests even when templates failed, so that one
+	// run reports both.
 	b.complete(kat, problems)
 	if len(*problems) > 0 {
 		return nil
@@ -272,6 +270,15 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	}
 	if len(policies) > 0 {
 		b.applyPolicies(kat, policies, problems)
+		if len(*problems) > 0 {
+			return nil
+		}
+	}
+	if e := b.opts.Ephemeral; e != nil && env.Name == e.Name {
+		// Renamed last, so that policies name manifests as the Komposer
+		// does; the new names are checked again.
+		renameEphemeral(kat, e.Name+"-")
+		b.complete(kat, problems)
 		if len(*problems) > 0 {
 			return nil
 		}

@@ -16,6 +16,10 @@ import (
 	"github.com/orkdev/ork/pkg/source/oci"
 )
 
+// IsLocal reports whether a source is read from the repository itself (a
+// path: or an oci-layout: source), never pinned in ork.lock.
+func IsLocal(s komposer.Source) bool { return local(s) }
+
 // local reports whether a source is read from the repository itself (a
 // path: or an oci-layout: source), so that it is never pinned in ork.lock:
 // the bundle records its tree's digest instead.

@@ -62,7 +62,7 @@ func Promote(ctx context.Context, o Options) (*Result, error) {
 	var missing []string
 	var moves []compose.Move
 	for _, s := range k.Sources {
-		if s.Path != "" {
+		if compose.IsLocal(s) {
 			continue // versioned with the repository, not pinned
 		}
 		p, ok := next.Get(from.Name, s.Name)

@@ -135,8 +135,14 @@ func sensitiveKey(k string) bool {
 		return false
 	}
 	for i, w := range ws {
-		if secretWords[w] {
+		if secretWords[w] || w == "pass" || w == "pw" {
 			return true
+		}
+		// Names run together: PGPASSWORD, MYSQLPWD, GITHUBTOKEN.
+		for _, suffix := range []string{"password", "passwd", "pwd", "secret", "token", "apikey"} {
+			if strings.HasSuffix(w, suffix) && len(w) > len(suffix) {
+				return true
+			}
 		}
 		if w == "key" && i > 0 && keyQualifiers[ws[i-1]] {
 			return true

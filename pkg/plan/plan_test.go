@@ -229,7 +229,8 @@ func TestSensitiveKey(t *testing.T) {
 		"password": true, "DB_PASSWORD": true, "KC_DB_PASSWORD": true, "dbPassword": true, "passwd": true,
 		"token": true, "bearerToken": true, "GITHUB_TOKEN": true, "clientSecret": true, "secret": true,
 		"apiKey": true, "API_KEY": true, "api-key": true, "privateKey": true, "accessKey": true, "AWS_SECRET_ACCESS_KEY": true,
-		"credentials": true, "apikey": true,
+		"credentials": true, "apikey": true, "PGPASSWORD": true, "DB_PASS": true, "MYSQLPWD": true, "GITHUBTOKEN": true, "db_pw": true,
+		"bypass": false, "compass": false, "passive": false,
 		// Names of, and references to, secrets; and keys that merely say "key".
 		"secretName": false, "secretRef": false, "secretKeyRef": false, "tokenFile": false, "passwordFile": false,
 		"tokenPath": false, "keyId": false, "AWS_ACCESS_KEY_ID": false, "key": false, "topologyKey": false,

@@ -211,29 +211,37 @@ func ephemeralFlag() cli.Flag {
 	return &cli.StringFlag{Name: "ephemeral-from", EnvVars: []string{"ORK_EPHEMERAL_FROM"}, Usage: "build --env NAME, which the Komposer does not declare, from this environment's definition and pins (a feature branch's environment)"}
 }
 
-// saveLock writes ork.lock when its bytes changed, atomically, and reports
-// whether it did.
-func (p *project) saveLock() (bool, error) {
+// lockFile returns ork.lock to write, or nil when its bytes did not change
+// (or there is nothing remote to pin, or the environment is ephemeral).
+// With --locked a change is an error.
+func (p *project) lockFile() (*bundle.File, error) {
 	if p.ephemeral {
-		return false, nil // it uses another environment's pins and writes none
+		return nil, nil // it uses another environment's pins and writes none
 	}
 	data, err := p.lock.Encode()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	if bytes.Equal(data, p.lockBefore) {
-		return false, nil
-	}
-	if len(p.lock.Environments) == 0 && p.lockBefore == nil {
-		return false, nil // nothing remote: no lock file to write
+	if bytes.Equal(data, p.lockBefore) || len(p.lock.Environments) == 0 && p.lockBefore == nil {
+		return nil, nil
 	}
 	if p.g.locked {
-		return false, fmt.Errorf("%s would change, and --locked forbids it; run `ork lock` and commit ork.lock", relTo(p.workDir, p.lockPath))
+		return nil, fmt.Errorf("%s would change, and --locked forbids it; run `ork lock` and commit ork.lock", relTo(p.workDir, p.lockPath))
 	}
-	if _, err := bundle.WriteFiles([]bundle.File{{Path: p.lockPath, Data: data}}); err != nil {
+	return &bundle.File{Path: p.lockPath, Data: data}, nil
+}
+
+// saveLock writes ork.lock when its bytes changed, atomically, and reports
+// whether it did.
+func (p *project) saveLock() (bool, error) {
+	f, err := p.lockFile()
+	if err != nil || f == nil {
 		return false, err
 	}
-	p.lockBefore = data
+	if _, err := bundle.WriteFiles([]bundle.File{*f}); err != nil {
+		return false, err
+	}
+	p.lockBefore = f.Data
 	return true, nil
 }
 

@@ -55,11 +55,17 @@ func runGenerate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	lockWritten, err := p.saveLock()
+	// ork.lock is written with the bundles, in one batch: all or nothing.
+	lockFile, err := p.lockFile()
 	if err != nil {
 		return err
 	}
 	if out == "-" {
+		if lockFile != nil {
+			if _, err := bundle.WriteFiles([]bundle.File{*lockFile}); err != nil {
+				return err
+			}
+		}
 		_, err := c.App.Writer.Write(bundles[0].Data)
 		return err
 	}
@@ -71,10 +77,14 @@ func runGenerate(c *cli.Context) error {
 		}
 		files[i] = bundle.File{Path: path, Data: b.Data}
 	}
+	if lockFile != nil {
+		files = append(files, *lockFile)
+	}
 	changed, err := bundle.WriteFiles(files)
 	if err != nil {
 		return err
 	}
+	lockWritten := lockFile != nil
 	if g.quiet {
 		return nil
 	}

@@ -96,6 +96,13 @@ func (t *expander) str(s string) (any, string) {
 		rest := s[i+1:]
 		switch {
 		case strings.HasPrefix(rest, "$"):
+			// $${secrets.NAME} writes ${secrets.NAME}, which a runtime
+			// reads as a reference: NAME must be declared all the same.
+			if ref, ok := strings.CutPrefix(rest[1:], "{secrets."); ok {
+				if end := strings.IndexByte(ref, '}'); end >= 0 && !t.declared(ref[:end]) {
+					return s, fmt.Sprintf("$${secrets.%s} writes a reference to secret %q, which the Komposer's secrets do not declare", ref[:end], ref[:end])
+				}
+			}
 			b.WriteByte('$')
 			i += 2
 		case strings.HasPrefix(rest, "ENV") && (len(rest) == 3 || !isWordByte(rest[3])):

@@ -418,3 +418,13 @@ func TestExpandDomainErrorPath(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapedSecretReference(t *testing.T) {
+	declared := func(n string) bool { return n == "DB" }
+	if got, errs := expand("$${secrets.DB}", Env{Name: "dev"}, declared); len(errs) != 0 || got != "${secrets.DB}" {
+		t.Errorf("$${secrets.DB} = %v, %v; want a literal ${secrets.DB}", got, errs)
+	}
+	if _, errs := expand("$${secrets.NOPE}", Env{Name: "dev"}, declared); len(errs) != 1 {
+		t.Errorf("$${secrets.NOPE}: want an error, got %v", errs)
+	}
+}

@@ -36,7 +36,6 @@ func FuzzDecode(f *testing.F) {
 			if p, ok := d.Position([]string{"metadata", "name"}); !ok || p.Line < d.Pos.Line {
 				t.Fatalf("Decode(%q): Position(metadata.name) = %v, %v; want a line at or after %v", data, p, ok, d.Pos)
 			}
-			d.KeyPosition([]string{"spec", "containers", "name=app", "image"})
 		}
 	})
 }

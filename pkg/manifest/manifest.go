@@ -421,34 +421,6 @@ func (d *Doc) Position(path []string) (Pos, bool) {
 	return Pos{File: d.Pos.File, Line: n.Line, Col: n.Column}, true
 }
 
-// KeyPosition is Position, but for a map entry it points at the key rather
-// than the value: the place to blame for a field that should not be there.
-func (d *Doc) KeyPosition(path []string) (Pos, bool) {
-	if len(path) == 0 {
-		return d.Pos, true
-	}
-	parent := d.node()
-	if parent == nil {
-		return d.Pos, false
-	}
-	for _, sel := range path[:len(path)-1] {
-		parent = child(parent, sel)
-		if parent == nil {
-			return d.Pos, false
-		}
-	}
-	last := path[len(path)-1]
-	if parent.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(parent.Content); i += 2 {
-			if k := parent.Content[i]; k.Value == last {
-				return Pos{File: d.Pos.File, Line: k.Line, Col: k.Column}, true
-			}
-		}
-		return d.Pos, false
-	}
-	return d.Position(path)
-}
-
 func child(n *yaml.Node, sel string) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias

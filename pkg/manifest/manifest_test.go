@@ -486,32 +486,6 @@ func TestPosition(t *testing.T) {
 	}
 }
 
-func TestKeyPosition(t *testing.T) {
-	doc := decodeOne(t, deployment)
-	tests := []struct {
-		path      []string
-		line, col int
-		found     bool
-	}{
-		{nil, 1, 1, true},
-		{[]string{"spec"}, 5, 1, true},
-		{[]string{"spec", "replicas"}, 6, 3, true},
-		{[]string{"spec", "template", "spec", "containers", "name=proxy", "image"}, 16, 11, true},
-		{[]string{"spec", "template", "spec", "containers", "name=proxy"}, 15, 11, true},
-		{[]string{"spec", "nope"}, 1, 1, false},
-		{[]string{"nope", "deeper"}, 1, 1, false},
-	}
-	for _, tt := range tests {
-		t.Run(strings.Join(tt.path, "."), func(t *testing.T) {
-			got, found := doc.KeyPosition(tt.path)
-			want := manifest.Pos{File: "f.yaml", Line: tt.line, Col: tt.col}
-			if got != want || found != tt.found {
-				t.Errorf("KeyPosition(%q) = %v, %v; want %v, %v", tt.path, got, found, want, tt.found)
-			}
-		})
-	}
-}
-
 func TestPosString(t *testing.T) {
 	for _, tt := range []struct {
 		pos  manifest.Pos
@@ -600,8 +574,5 @@ func TestPositionAfterSkippedDocuments(t *testing.T) {
 	}
 	if p, ok := docs[1].Position([]string{"spec", "template", "spec", "containers", "name=proxy", "image"}); !ok || p.Line != 29 || p.Col != 18 {
 		t.Errorf("second document: Position(image of proxy) = %v, %v; want f.yaml:29:18", p, ok)
-	}
-	if p, ok := docs[1].KeyPosition([]string{"spec", "replicas"}); !ok || p.Line != 19 || p.Col != 3 {
-		t.Errorf("second document: KeyPosition(spec.replicas) = %v, %v; want f.yaml:19:3", p, ok)
 	}
 }

@@ -205,15 +205,6 @@ func (v *Validator) get() (*compiled, error) {
 
 func (v *Validator) put(c *compiled) { v.pool <- c }
 
-// Known reports whether ork has a schema for apiVersion and kind.
-func (v *Validator) Known(apiVersion, kind string) (bool, error) {
-	if err := v.init(); err != nil {
-		return false, err
-	}
-	_, ok := v.checkCUE.kinds[[2]string{apiVersion, kind}]
-	return ok, nil
-}
-
 // Result is the outcome of completing one manifest.
 type Result struct {
 	Object     map[string]any // the manifest with schema defaults filled in

@@ -31,12 +31,7 @@ func runDiff(c *cli.Context) error {
 	if c.NArg() != 2 {
 		return fmt.Errorf("diff compares two environments: ork diff A B (got %d arguments)", c.NArg())
 	}
-	format, err := planFormat(c)
-	if err != nil {
-		return err
-	}
-	g := readGlobals(c)
-	p, err := loadProject(g, c.App.ErrWriter)
+	format, g, p, err := planSetup(c)
 	if err != nil {
 		return err
 	}

@@ -39,12 +39,7 @@ func runPlan(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("plan takes no arguments, got %q", c.Args().Slice())
 	}
-	format, err := planFormat(c)
-	if err != nil {
-		return err
-	}
-	g := readGlobals(c)
-	p, err := loadProject(g, c.App.ErrWriter)
+	format, g, p, err := planSetup(c)
 	if err != nil {
 		return err
 	}
@@ -132,6 +127,18 @@ func exitCodeFlag(usage string) cli.Flag {
 
 // errSilent ends a command with its exit code and no message.
 var errSilent = errors.New("")
+
+// planSetup is what plan, diff and promote start with: --format checked,
+// the global options, the project.
+func planSetup(c *cli.Context) (string, globals, *project, error) {
+	format, err := planFormat(c)
+	if err != nil {
+		return "", globals{}, nil, err
+	}
+	g := readGlobals(c)
+	p, err := loadProject(g, c.App.ErrWriter)
+	return format, g, p, err
+}
 
 // planFormat reads and checks --format.
 func planFormat(c *cli.Context) (string, error) {

@@ -30,13 +30,9 @@ func TestPlanCluster(t *testing.T) {
 		UpdateScripts:       os.Getenv("ORK_UPDATE") == "1",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
-			home := filepath.Join(env.WorkDir, ".home")
-			env.Setenv("HOME", home)
-			env.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
-			env.Setenv("ORK_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
-			env.Setenv("NO_COLOR", "")
 			env.Setenv("KUBECONFIG", kubeconfig)
-			return os.MkdirAll(home, 0o755)
+			_, err := freshHome(env)
+			return err
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"tree":   cmdTree,

@@ -31,12 +31,7 @@ func runPromote(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("promote takes no arguments, got %q", c.Args().Slice())
 	}
-	format, err := planFormat(c)
-	if err != nil {
-		return err
-	}
-	g := readGlobals(c)
-	p, err := loadProject(g, c.App.ErrWriter)
+	format, g, p, err := planSetup(c)
 	if err != nil {
 		return err
 	}

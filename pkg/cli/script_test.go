@@ -28,11 +28,10 @@ func TestScript(t *testing.T) {
 		RequireExplicitExec: true,
 		Condition:           sshCondition,
 		Setup: func(env *testscript.Env) error {
-			home := filepath.Join(env.WorkDir, ".home")
-			env.Setenv("HOME", home)
-			env.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
-			env.Setenv("ORK_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
-			env.Setenv("NO_COLOR", "")
+			home, err := freshHome(env)
+			if err != nil {
+				return err
+			}
 			// Git as the scripts' repositories need it, isolated from the
 			// machine's configuration.
 			env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -42,9 +41,6 @@ func TestScript(t *testing.T) {
 			env.Setenv("GIT_COMMITTER_EMAIL", "test@ork.invalid")
 			env.Setenv("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
 			env.Setenv("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-			if err := os.MkdirAll(home, 0o755); err != nil {
-				return err
-			}
 			return os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"), 0o644)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -137,4 +133,16 @@ func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
 		})
 		ts.Check(os.WriteFile(path, []byte(out), 0o644))
 	}
+}
+
+// freshHome gives a script a HOME and a cache directory of its own, empty,
+// so that a script can assert what ork wrote and nothing leaks between
+// scripts or from the machine.
+func freshHome(env *testscript.Env) (string, error) {
+	home := filepath.Join(env.WorkDir, ".home")
+	env.Setenv("HOME", home)
+	env.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	env.Setenv("ORK_CACHE_DIR", filepath.Join(env.WorkDir, ".cache"))
+	env.Setenv("NO_COLOR", "")
+	return home, os.MkdirAll(home, 0o755)
 }

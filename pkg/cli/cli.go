@@ -180,14 +180,16 @@ type project struct {
 	git        *git.Fetcher
 	oci        *oci.Client
 	g          globals
-	ephemeral  bool // an ephemeral environment was asked for: the lock is not written
+	ephemeral  bool          // an ephemeral environment was asked for: the lock is not written
+	revision   *git.Snapshot // set by --at: everything is read from this commit, the lock is not written
 }
 
 // options returns the compose options for the selected environments.
 func (p *project) options(envs []string) compose.Options {
 	return compose.Options{
 		Komposer: p.k, Environments: envs, Validator: p.validator, WorkDir: p.workDir,
-		Lock: p.lock, Locked: p.g.locked, Git: p.git, OCI: p.oci,
+		Lock: p.lock, Locked: p.g.locked || p.revision != nil, Git: p.git, OCI: p.oci,
+		Revision: p.revision,
 	}
 }
 
@@ -215,8 +217,8 @@ func ephemeralFlag() cli.Flag {
 // (or there is nothing remote to pin, or the environment is ephemeral).
 // With --locked a change is an error.
 func (p *project) lockFile() (*bundle.File, error) {
-	if p.ephemeral {
-		return nil, nil // it uses another environment's pins and writes none
+	if p.ephemeral || p.revision != nil {
+		return nil, nil // it uses other pins and writes none
 	}
 	data, err := p.lock.Encode()
 	if err != nil {
@@ -280,18 +282,23 @@ func loadProject(g globals, stderr io.Writer) (*project, error) {
 			return nil, err
 		}
 	}
-	c, err := cache.Open(g.cacheDir)
+	return p, p.connect(stderr)
+}
+
+// connect readies the clients of remote sources: the cache, Git and OCI.
+func (p *project) connect(stderr io.Writer) error {
+	c, err := cache.Open(p.g.cacheDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p.git = &git.Fetcher{Cache: c, Offline: g.offline, Auth: git.NetrcAuth}
-	if p.oci, err = newOCIClient(g, c); err != nil {
-		return nil, err
+	p.git = &git.Fetcher{Cache: c, Offline: p.g.offline, Auth: git.NetrcAuth}
+	if p.oci, err = newOCIClient(p.g, c); err != nil {
+		return err
 	}
-	if !g.quiet && isTerminal(stderr) {
+	if !p.g.quiet && isTerminal(stderr) {
 		p.git.Progress = stderr
 	}
-	return p, nil
+	return nil
 }
 
 // isTerminal reports whether w is a terminal, where progress may be shown.

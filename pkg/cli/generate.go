@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/orkdev/ork/pkg/bundle"
 	"github.com/orkdev/ork/pkg/compose"
+	"github.com/orkdev/ork/pkg/komposer"
+	"github.com/orkdev/ork/pkg/lock"
+	"github.com/orkdev/ork/pkg/schema"
 )
 
 func generateCommand() *cli.Command {
@@ -24,6 +28,7 @@ func generateCommand() *cli.Command {
 				&cli.StringSliceFlag{Name: "env", EnvVars: []string{"ORK_ENV"}, Usage: "environment to build (repeatable; default: all)"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, EnvVars: []string{"ORK_OUTPUT"}, Usage: "FILE.yaml (one environment), DIR/ (DIR/<env>.yaml) or - (stdout, one environment); default: bundles/ next to the Komposer"},
 				ephemeralFlag(),
+				&cli.StringFlag{Name: "at", EnvVars: []string{"ORK_AT"}, Usage: "build from the Komposer, overlays, path sources and ork.lock as committed at this Git revision (branch, tag, commit, HEAD~2), without touching the working tree", DefaultText: "the working tree"},
 			),
 			Action: runGenerate,
 		}},
@@ -35,7 +40,13 @@ func runGenerate(c *cli.Context) error {
 		return fmt.Errorf("generate bundle takes no arguments, got %q", c.Args().Slice())
 	}
 	g := readGlobals(c)
-	p, err := loadProject(g, c.App.ErrWriter)
+	var p *project
+	var err error
+	if rev := c.String("at"); rev != "" {
+		p, err = loadProjectAt(g, c.App.ErrWriter, rev)
+	} else {
+		p, err = loadProject(g, c.App.ErrWriter)
+	}
 	if err != nil {
 		return err
 	}
@@ -115,4 +126,33 @@ func relTo(wd, path string) string {
 		return filepath.ToSlash(r)
 	}
 	return path
+}
+
+// loadProjectAt loads the project as committed at rev: the Komposer at the
+// path -f names (or the nearest komposer.yaml here or above), read from
+// that commit with its ork.lock, through Git.
+func loadProjectAt(g globals, stderr io.Writer, rev string) (*project, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	var path string
+	switch {
+	case g.file != "":
+		// It may not exist in the working tree any more.
+		if path, err = filepath.Abs(g.file); err != nil {
+			return nil, err
+		}
+	default:
+		if path, err = komposer.Find(wd); err != nil {
+			path = filepath.Join(wd, komposer.FileName)
+		}
+	}
+	v := schema.New()
+	r, err := compose.OpenRevision(path, rev, v)
+	if err != nil {
+		return nil, err
+	}
+	p := &project{k: r.Komposer, validator: v, workDir: wd, g: g, lock: r.Lock, lockPath: lock.Path(path), revision: r.Snapshot}
+	return p, p.connect(stderr)
 }

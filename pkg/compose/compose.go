@@ -43,6 +43,10 @@ type Options struct {
 	Git *git.Fetcher
 	// OCI fetches oci: sources (oci-layout: ones need none).
 	OCI *oci.Client
+	// Revision, when set, is the commit the Komposer was read from (see
+	// OpenRevision): path sources, overlays and layouts are read from it,
+	// through Git, instead of from the working tree.
+	Revision *git.Snapshot
 	// Ephemeral, when set, builds the one environment it describes.
 	Ephemeral *Ephemeral
 	// EnvValue, when set, is what $ENV and ${env.name} become instead of
@@ -175,7 +179,7 @@ func newBuilder(opts Options, k *komposer.Komposer) *builder {
 	}
 	return &builder{opts: opts, k: k, overlays: map[string]*sharedLayer{}, paths: map[string]*layer{},
 		remote: map[string]*remoteLayer{}, resolved: map[string]string{},
-		overrides: &layer{docs: k.Overrides, additive: true}}
+		overrides: &layer{docs: k.Overrides, additive: true}, snapshot: opts.Revision}
 }
 
 // prepare readies the builder for envs: it counts the users of each
@@ -252,7 +256,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	}
 	layers = append(layers, b.overrides)
 	kat := b.merge(Env{Name: env.Name, Production: env.Production}, layers, problems)
-	if s := b.snapshot; s != nil {
+	if s := b.snapshot; s != nil && s.Branch != "" {
 		// Built from a branch: the bundle says from which commit (and of
 		// which branch, not where this clone keeps it: the bytes must not
 		// depend on whether the branch is local or origin's).
@@ -352,7 +356,7 @@ type builder struct {
 	opts      Options
 	k         *komposer.Komposer
 	overrides *layer
-	snapshot  *git.Snapshot // set when the Komposer is read from a branch
+	snapshot  *git.Snapshot // set when the Komposer is read from a branch or a revision
 	mu        sync.Mutex
 	overlays  map[string]*sharedLayer // by path: environments may share overlays
 	paths     map[string]*layer       // path: sources, by name

@@ -47,6 +47,9 @@ func (b *builder) pin(ctx context.Context, env *komposer.Environment, s komposer
 	if ok && p.Asks(want.Type, want.Location, want.Ref, want.Path) {
 		return p, nil
 	}
+	if r := b.opts.Revision; r != nil {
+		return p, manifest.Errorf(s.Pos, s.Name, "environment %s: the ork.lock of revision %s has no pin for source %q made for this %s location, ref and path; a build --at a revision resolves nothing", env.Name, r.Ref, s.Name, want.Type)
+	}
 	if b.opts.Locked {
 		if ok {
 			return p, manifest.Errorf(s.Pos, s.Name, "environment %s: the pin of source %q in ork.lock was made for another %s location, ref or path, and --locked forbids replacing it; run `ork lock --update %s` and commit ork.lock", env.Name, s.Name, want.Type, s.Name)

@@ -20,10 +20,14 @@ import (
 // nor origin's.
 var ErrNoBranch = errors.New("no such branch")
 
+// ErrNoRevision is returned for a revision that names no commit of the
+// repository.
+var ErrNoRevision = errors.New("unknown revision")
+
 // Snapshot is one commit of a local repository, read through Git without a
 // checkout: the working tree and the index are never touched.
 type Snapshot struct {
-	Branch string // as asked for
+	Branch string // as asked for; empty when opened by revision
 	Ref    string // the reference it was found at
 	Commit string
 	tree   *object.Tree
@@ -32,9 +36,9 @@ type Snapshot struct {
 // OpenBranch reads branch of the repository at repoDir: the local branch,
 // else origin's.
 func OpenBranch(repoDir, branch string) (*Snapshot, error) {
-	repo, err := gogit.PlainOpenWithOptions(repoDir, &gogit.PlainOpenOptions{DetectDotGit: true})
+	repo, err := open(repoDir)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not in a Git repository: %w", repoDir, err)
+		return nil, err
 	}
 	for _, name := range []plumbing.ReferenceName{plumbing.NewBranchReferenceName(branch), plumbing.NewRemoteReferenceName("origin", branch)} {
 		ref, err := repo.Reference(name, true)
@@ -52,6 +56,41 @@ func OpenBranch(repoDir, branch string) (*Snapshot, error) {
 		return &Snapshot{Branch: branch, Ref: name.Short(), Commit: c.Hash.String(), tree: t}, nil
 	}
 	return nil, fmt.Errorf("branch %q: %w locally or at origin", branch, ErrNoBranch)
+}
+
+// OpenRevision reads the commit that rev names in the repository at
+// repoDir: anything `git rev-parse` reads that go-git does too (a branch,
+// origin's branch, a tag, a full or abbreviated commit id, HEAD~2, main^).
+func OpenRevision(repoDir, rev string) (*Snapshot, error) {
+	repo, err := open(repoDir)
+	if err != nil {
+		return nil, err
+	}
+	h, err := repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil && !strings.ContainsAny(rev, "~^:@") {
+		// A branch that this clone has only as origin's.
+		h, err = repo.ResolveRevision(plumbing.Revision("refs/remotes/origin/" + rev))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("revision %q: %w (not a branch, tag or commit of %s)", rev, ErrNoRevision, repoDir)
+	}
+	c, err := repo.CommitObject(*h)
+	if err != nil {
+		return nil, fmt.Errorf("revision %q: %w", rev, err)
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{Ref: rev, Commit: c.Hash.String(), tree: t}, nil
+}
+
+func open(repoDir string) (*gogit.Repository, error) {
+	repo, err := gogit.PlainOpenWithOptions(repoDir, &gogit.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s is not in a Git repository: %w", repoDir, err)
+	}
+	return repo, nil
 }
 
 // ReadFile returns the file at p, a slash path from the repository root.

@@ -6,9 +6,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"go.yaml.in/yaml/v3"
 
@@ -41,9 +41,17 @@ func (p Pin) Asks(typ, location, ref, path string) bool {
 	return p.Type == typ && p.Location == location && p.Ref == ref && p.Path == path
 }
 
+// ImagePin is one container image resolved to a manifest digest (the
+// index digest of a multi-architecture image).
+type ImagePin struct {
+	ID       string `yaml:"id"`                 // sha256:...
+	Promoted string `yaml:"promoted,omitempty"` // the environment it was copied from
+}
+
 // Lock is the content of ork.lock.
 type Lock struct {
-	Environments map[string]map[string]Pin // environment -> source -> pin
+	Environments map[string]map[string]Pin      // environment -> source -> pin
+	Images       map[string]map[string]ImagePin // environment -> image as written -> pin
 }
 
 type document struct {
@@ -53,7 +61,8 @@ type document struct {
 }
 
 type environment struct {
-	Sources map[string]Pin `yaml:"sources"`
+	Sources map[string]Pin      `yaml:"sources,omitempty"`
+	Images  map[string]ImagePin `yaml:"images,omitempty"`
 }
 
 // Get returns the pin of source in env.
@@ -73,14 +82,31 @@ func (l *Lock) Set(env, source string, p Pin) {
 	l.Environments[env][source] = p
 }
 
+// Image returns the pin of image (as written) in env.
+func (l *Lock) Image(env, image string) (ImagePin, bool) {
+	p, ok := l.Images[env][image]
+	return p, ok
+}
+
+// SetImage pins image (as written) in env.
+func (l *Lock) SetImage(env, image string, p ImagePin) {
+	if l.Images == nil {
+		l.Images = map[string]map[string]ImagePin{}
+	}
+	if l.Images[env] == nil {
+		l.Images[env] = map[string]ImagePin{}
+	}
+	l.Images[env][image] = p
+}
+
 // Clone returns a deep copy.
 func (l *Lock) Clone() *Lock {
-	c := &Lock{Environments: map[string]map[string]Pin{}}
+	c := &Lock{Environments: map[string]map[string]Pin{}, Images: map[string]map[string]ImagePin{}}
 	for env, pins := range l.Environments {
-		c.Environments[env] = map[string]Pin{}
-		for s, p := range pins {
-			c.Environments[env][s] = p
-		}
+		c.Environments[env] = maps.Clone(pins)
+	}
+	for env, pins := range l.Images {
+		c.Images[env] = maps.Clone(pins)
 	}
 	return c
 }
@@ -89,14 +115,16 @@ func (l *Lock) Clone() *Lock {
 // only when a pin does.
 func (l *Lock) Encode() ([]byte, error) {
 	doc := document{APIVersion: APIVersion, Kind: Kind, Environments: map[string]environment{}}
-	envs := make([]string, 0, len(l.Environments))
-	for env := range l.Environments {
-		envs = append(envs, env)
+	for env, pins := range l.Environments {
+		if len(pins) > 0 {
+			doc.Environments[env] = environment{Sources: pins}
+		}
 	}
-	sort.Strings(envs)
-	for _, env := range envs {
-		if len(l.Environments[env]) > 0 {
-			doc.Environments[env] = environment{Sources: l.Environments[env]}
+	for env, pins := range l.Images {
+		if len(pins) > 0 {
+			e := doc.Environments[env]
+			e.Images = pins
+			doc.Environments[env] = e
 		}
 	}
 	var b bytes.Buffer
@@ -168,6 +196,9 @@ func Parse(display string, data []byte, v *schema.Validator) (*Lock, error) {
 	for env, e := range doc.Environments {
 		for s, p := range e.Sources {
 			l.Set(env, s, p)
+		}
+		for image, p := range e.Images {
+			l.SetImage(env, image, p)
 		}
 	}
 	return l, nil

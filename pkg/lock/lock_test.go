@@ -15,6 +15,10 @@ func sample() *Lock {
 	l.Set("staging", "lib", Pin{Type: "git", Location: "https://example.com/lib.git", Ref: "main", ID: commitA, Promoted: "dev"})
 	l.Set("dev", "lib", Pin{Type: "git", Location: "https://example.com/lib.git", Ref: "main", Path: "svc", ID: commitA})
 	l.Set("dev", "base", Pin{Type: "oci", Location: "registry.example.com/base:1", ID: "sha256:" + strings.Repeat("a", 64)})
+	l.SetImage("dev", "ghcr.io/org/app:1.2", ImagePin{ID: "sha256:" + strings.Repeat("b", 64)})
+	l.SetImage("dev", "nginx", ImagePin{ID: "sha256:" + strings.Repeat("c", 64)})
+	l.SetImage("staging", "ghcr.io/org/app:1.2", ImagePin{ID: "sha256:" + strings.Repeat("b", 64), Promoted: "dev"})
+	l.SetImage("images-only", "localhost:5000/team/app:v1", ImagePin{ID: "sha256:" + strings.Repeat("d", 64)})
 	return l
 }
 
@@ -37,6 +41,12 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if p, ok := l.Get("staging", "lib"); !ok || p.Promoted != "dev" || p.ID != commitA {
 		t.Errorf("staging/lib = %+v, %v", p, ok)
+	}
+	if p, ok := l.Image("staging", "ghcr.io/org/app:1.2"); !ok || p.Promoted != "dev" || p.ID != "sha256:"+strings.Repeat("b", 64) {
+		t.Errorf("staging image = %+v, %v", p, ok)
+	}
+	if _, ok := l.Image("images-only", "localhost:5000/team/app:v1"); !ok {
+		t.Errorf("an environment with images and no sources was lost:\n%s", data)
 	}
 	if !strings.Contains(string(data), "apiVersion: ork.dev/v1alpha1\nkind: Lock\nenvironments:\n  dev:\n") {
 		t.Errorf("unexpected layout:\n%s", data)
@@ -62,6 +72,9 @@ func TestParseErrors(t *testing.T) {
 		{"future", "apiVersion: ork.dev/v2\nkind: Lock\n", "ork.lock:1:1: unknown lock format ork.dev/v2/Lock"},
 		{"short id", "apiVersion: ork.dev/v1alpha1\nkind: Lock\nenvironments:\n  dev:\n    sources:\n      lib: {type: git, location: x, id: abc}\n", `ork.lock:6:41: environments.dev.sources.lib.id: invalid value "abc"`},
 		{"unknown field", "apiVersion: ork.dev/v1alpha1\nkind: Lock\nenvironments:\n  dev:\n    sources:\n      lib: {type: git, location: x, id: " + commitA + ", extra: 1}\n", "environments.dev.sources.lib.extra: field not allowed"},
+		{"image digest", "apiVersion: ork.dev/v1alpha1\nkind: Lock\nenvironments:\n  dev:\n    images:\n      app@sha256:" + strings.Repeat("a", 64) + ": {id: sha256:" + strings.Repeat("a", 64) + "}\n", "environments.dev.images.app@sha256:" + strings.Repeat("a", 64) + ": field not allowed"},
+		{"image upper case", "apiVersion: ork.dev/v1alpha1\nkind: Lock\nenvironments:\n  dev:\n    images:\n      Nginx:1: {id: sha256:" + strings.Repeat("a", 64) + "}\n", "field not allowed"},
+		{"image id", "apiVersion: ork.dev/v1alpha1\nkind: Lock\nenvironments:\n  dev:\n    images:\n      nginx:1: {id: " + commitA + "}\n", `ork.lock:6:21: environments.dev.images.nginx:1.id: invalid value`},
 		{"bad type", "apiVersion: ork.dev/v1alpha1\nkind: Lock\nenvironments:\n  dev:\n    sources:\n      lib: {type: svn, location: x, id: " + commitA + "}\n", "environments.dev.sources.lib.type"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,8 +94,12 @@ func TestAsksAndClone(t *testing.T) {
 	l := sample()
 	c := l.Clone()
 	c.Set("dev", "lib", Pin{ID: "changed"})
+	c.SetImage("dev", "nginx", ImagePin{ID: "changed"})
 	if got, _ := l.Get("dev", "lib"); got.ID != commitA {
 		t.Errorf("Clone shares state with the original")
+	}
+	if got, _ := l.Image("dev", "nginx"); got.ID == "changed" {
+		t.Errorf("Clone shares image pins with the original")
 	}
 }
 

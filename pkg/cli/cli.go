@@ -224,7 +224,7 @@ func (p *project) lockFile() (*bundle.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if bytes.Equal(data, p.lockBefore) || len(p.lock.Environments) == 0 && p.lockBefore == nil {
+	if bytes.Equal(data, p.lockBefore) || p.lock.Empty() && p.lockBefore == nil {
 		return nil, nil
 	}
 	if p.g.locked {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/urfave/cli/v2"
 
@@ -11,7 +12,7 @@ import (
 func lockCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "lock",
-		Usage:     "pin remote sources in ork.lock: add missing pins, or with --update move floating refs",
+		Usage:     "pin remote sources (and images, with images: pin: true) in ork.lock: add missing pins, or with --update move floating refs",
 		ArgsUsage: "[SOURCE]...",
 		Flags: withGlobals(
 			&cli.BoolFlag{Name: "update", EnvVars: []string{"ORK_UPDATE_PINS"}, Usage: "re-resolve branches and tags (environments without after only)"},
@@ -37,13 +38,7 @@ func lockCommand() *cli.Command {
 				return nil
 			}
 			w := c.App.Writer
-			for _, m := range moves {
-				if m.From == "" {
-					fmt.Fprintf(w, "%s: %s pinned at %s\n", m.Environment, m.Source, m.To)
-				} else {
-					fmt.Fprintf(w, "%s: %s %s -> %s\n", m.Environment, m.Source, m.From, m.To)
-				}
-			}
+			printMoves(w, moves)
 			switch {
 			case written:
 				fmt.Fprintf(w, "%s written\n", relTo(p.workDir, p.lockPath))
@@ -52,5 +47,20 @@ func lockCommand() *cli.Command {
 			}
 			return nil
 		},
+	}
+}
+
+// printMoves prints the pins that moved, one a line.
+func printMoves(w io.Writer, moves []compose.Move) {
+	for _, m := range moves {
+		name := m.Source
+		if m.Image != "" {
+			name = "image " + m.Image
+		}
+		if m.From == "" {
+			fmt.Fprintf(w, "%s: %s pinned at %s\n", m.Environment, name, m.To)
+		} else {
+			fmt.Fprintf(w, "%s: %s %s -> %s\n", m.Environment, name, m.From, m.To)
+		}
 	}
 }

@@ -87,7 +87,11 @@ func runPromote(c *cli.Context) error {
 			if from == "" {
 				from = "(none)"
 			}
-			fmt.Fprintf(w, "%s: %s %s -> %s (promoted from %s)\n", m.Environment, m.Source, from, m.To, c.String("from"))
+			name := m.Source
+			if m.Image != "" {
+				name = "image " + m.Image
+			}
+			fmt.Fprintf(w, "%s: %s %s -> %s (promoted from %s)\n", m.Environment, name, from, m.To, c.String("from"))
 		}
 		fmt.Fprintf(w, "%s written; run `ork generate bundle --env %s` and commit both\n", relTo(p.workDir, p.lockPath), to)
 	}

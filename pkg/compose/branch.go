@@ -54,6 +54,7 @@ func (b *builder) forBranch(env komposer.Environment) (*builder, komposer.Enviro
 	opts.Komposer = bk
 	opts.Locked = true
 	opts.Revision = nil
+	opts.updateImages = false
 	opts.Lock = &lock.Lock{}
 	lockPath := path.Join(path.Dir(komposerPath), lock.FileName)
 	if data, err := snap.ReadFile(lockPath); err == nil {

@@ -53,6 +53,10 @@ type Options struct {
 	// the environment's name, so that two environments can be compared
 	// without the differences their names make (ork diff --ignore-env-values).
 	EnvValue string
+
+	// updateImages re-resolves the image pins of environments without
+	// after (ork lock --update).
+	updateImages bool
 }
 
 // Katalog is one environment's completed, validated Katalog.
@@ -61,6 +65,7 @@ type Katalog struct {
 	IDs       []manifest.ID    // in bundle order
 	Manifests []map[string]any // Manifests[i] has identity IDs[i]
 	Pins      []bundle.Pin     // what the environment was built from
+	Images    []string         // the images pinned in ork.lock it uses, as written, sorted
 	Additions []Addition       // overlay documents that matched no source manifest
 	byID      map[manifest.ID]*entry
 }
@@ -179,7 +184,8 @@ func newBuilder(opts Options, k *komposer.Komposer) *builder {
 	}
 	return &builder{opts: opts, k: k, overlays: map[string]*sharedLayer{}, paths: map[string]*layer{},
 		remote: map[string]*remoteLayer{}, resolved: map[string]string{},
-		overrides: &layer{docs: k.Overrides, additive: true}, snapshot: opts.Revision}
+		overrides: &layer{docs: k.Overrides, additive: true}, snapshot: opts.Revision,
+		lockIn: opts.Lock.Clone(), imageDigests: map[string]*imageDigest{}}
 }
 
 // prepare readies the builder for envs: it counts the users of each
@@ -287,6 +293,11 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 			return nil
 		}
 	}
+	// Images are pinned last, in the manifests as validated.
+	b.images(ctx, env, kat, problems)
+	if len(*problems) > 0 {
+		return nil
+	}
 	kat.finish()
 	return kat
 }
@@ -362,6 +373,9 @@ type builder struct {
 	paths     map[string]*layer       // path: sources, by name
 	remote    map[string]*remoteLayer // remote sources, by name and pin
 	resolved  map[string]string       // URL and ref -> commit, once per run
+
+	lockIn       *lock.Lock              // the lock as the run found it
+	imageDigests map[string]*imageDigest // by normalised image reference, once per run
 }
 
 // forEach calls f(0) ... f(n-1) on up to GOMAXPROCS goroutines.

@@ -13,6 +13,7 @@ type Bundle struct {
 	Manifests int // in the ConfigMap's Katalog
 	CRDs      int // documents of their own
 	Data      []byte
+	Images    []string // the images pinned in ork.lock it uses, as written, sorted
 }
 
 // Bundles builds the bundle of each environment asked for, in memory. Each
@@ -41,7 +42,7 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 		for len(out) <= i {
 			out = append(out, Bundle{})
 		}
-		out[i] = Bundle{Env: kat.Env, Manifests: manifests, CRDs: crds, Data: data}
+		out[i] = Bundle{Env: kat.Env, Manifests: manifests, CRDs: crds, Data: data, Images: kat.Images}
 		return nil
 	})
 	if err != nil {

@@ -187,9 +187,10 @@ type LockOptions struct {
 	Sources []string // only these sources; empty: all remote sources
 }
 
-// Move is a pin that Lock added or moved.
+// Move is a pin that Lock added or moved: of a source, or of an image.
 type Move struct {
 	Environment, Source string
+	Image               string // the image as written, for an image's pin (Source is then empty)
 	From, To            string // ids; From is empty for a new pin
 }
 
@@ -255,6 +256,26 @@ func Lock(ctx context.Context, opts Options, lo LockOptions) ([]Move, error) {
 	if len(problems) > 0 {
 		return nil, problems.err()
 	}
+	if k.PinImages && len(lo.Sources) == 0 {
+		// Images are known once each Katalog is built: build them, pins
+		// of images added (or, with Update, moved) on the way.
+		wopts := opts
+		wopts.updateImages = lo.Update
+		var mu sync.Mutex
+		used := map[string][]string{}
+		names, err := Walk(ctx, wopts, func(_ int, kat *Katalog) error {
+			mu.Lock()
+			defer mu.Unlock()
+			used[kat.Env.Name] = kat.Images
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, env := range names {
+			pruneImages(opts.Lock, env, used[env])
+		}
+	}
 	prune(opts.Lock, k)
 	var moves []Move
 	for _, env := range k.Environments {
@@ -269,6 +290,7 @@ func Lock(ctx context.Context, opts Options, lo LockOptions) ([]Move, error) {
 				moves = append(moves, m)
 			}
 		}
+		moves = append(moves, imageMoves(before, opts.Lock, env.Name)...)
 	}
 	return moves, nil
 }
@@ -280,8 +302,14 @@ func IsImmutable(typ, ref string) bool {
 	return typ == "git" && git.IsCommit(ref) || typ == "oci" && oci.IsImmutable(ref)
 }
 
-// prune drops pins of environments and sources the Komposer no longer has.
+// prune drops pins of environments and sources the Komposer no longer has,
+// and every image pin if it no longer pins images.
 func prune(l *lock.Lock, k *komposer.Komposer) {
+	for env := range l.Images {
+		if _, ok := k.Environment(env); !ok || !k.PinImages {
+			delete(l.Images, env)
+		}
+	}
 	for env, pins := range l.Environments {
 		if _, ok := k.Environment(env); !ok {
 			delete(l.Environments, env)

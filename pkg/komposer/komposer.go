@@ -31,6 +31,9 @@ type Komposer struct {
 	Environments []Environment
 	Bundle       Bundle
 	Overrides    []*manifest.Doc
+	// PinImages resolves every container image to a digest, pinned in
+	// ork.lock (images: pin: true).
+	PinImages bool
 }
 
 // Source is one entry of sources; exactly one of Path, OCI and Git is set.
@@ -196,6 +199,9 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 		} `json:"environments"`
 		Bundle    Bundle `json:"bundle"`
 		Overrides []any  `json:"overrides"`
+		Images    struct {
+			Pin bool `json:"pin"`
+		} `json:"images"`
 	}
 	b, err := json.Marshal(completed)
 	if err != nil {
@@ -204,7 +210,7 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, err
 	}
-	k := &Komposer{Display: display, Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle}
+	k := &Komposer{Display: display, Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle, PinImages: raw.Images.Pin}
 	var errs []error
 	at := func(path ...string) manifest.Pos {
 		p, _ := doc.Position(path)

@@ -99,6 +99,21 @@ func (l *Lock) SetImage(env, image string, p ImagePin) {
 	l.Images[env][image] = p
 }
 
+// Empty reports whether the lock holds no pin.
+func (l *Lock) Empty() bool {
+	for _, pins := range l.Environments {
+		if len(pins) > 0 {
+			return false
+		}
+	}
+	for _, pins := range l.Images {
+		if len(pins) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Clone returns a deep copy.
 func (l *Lock) Clone() *Lock {
 	c := &Lock{Environments: map[string]map[string]Pin{}, Images: map[string]map[string]ImagePin{}}

@@ -53,8 +53,16 @@ type JSON struct {
 	Summary        string         `json:"summary"`
 	Counts         JSONCounts     `json:"counts"`
 	Pins           []JSONPin      `json:"pins"`
+	Images         []JSONImage    `json:"images,omitempty"` // images whose digest moved under the same tag
 	Manifests      []JSONManifest `json:"manifests"`
 	Notes          []string       `json:"notes"`
+}
+
+// JSONImage is an image whose digest moved under the same tag.
+type JSONImage struct {
+	Image string `json:"image"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
 }
 
 // JSONBundle names the bundle's ConfigMap.
@@ -117,6 +125,9 @@ func (p *Plan) JSON() JSON {
 		Pins:           []JSONPin{},
 		Manifests:      []JSONManifest{},
 		Notes:          append([]string{}, p.notes()...),
+	}
+	for _, ic := range p.Images {
+		out.Images = append(out.Images, JSONImage{Image: ic.Image, Old: ic.Old, New: ic.New})
 	}
 	for _, pc := range p.Pins {
 		out.Pins = append(out.Pins, JSONPin{Name: pc.Name, Action: pc.Action, Old: pinFields(pc.Old), New: pinFields(pc.New)})

@@ -66,6 +66,13 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	if len(p.Images) > 0 {
+		b.WriteString("| | Image (same tag, new digest) | Before | After |\n| :-: | --- | --- | --- |\n")
+		for _, ic := range p.Images {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", sign(Change), cell(code(ic.Image)), cell(code(shortID(ic.Old))), cell(code(shortID(ic.New))))
+		}
+		b.WriteString("\n")
+	}
 	if len(p.Pins) > 0 {
 		b.WriteString("| | Source pin | Before | After |\n| :-: | --- | --- | --- |\n")
 		for _, pc := range p.Pins {

@@ -43,8 +43,9 @@ type Plan struct {
 	PreviousDigest string           // the reference's digest; empty when Empty
 	Manifests      []ManifestChange // CRDs first, then the Katalog, each in bundle order
 	Pins           []PinChange
-	Notes          []string // what a reviewer should know besides the changes
-	Diff           bool     // a comparison of two environments (ork diff), not a plan
+	Images         []ImageChange // images whose digest moved under the same tag
+	Notes          []string      // what a reviewer should know besides the changes
+	Diff           bool          // a comparison of two environments (ork diff), not a plan
 }
 
 // ManifestChange is one manifest added, removed or changed.
@@ -180,6 +181,7 @@ func compare(ref *Reference, planned *bundle.Bundle, acrossEnvironments bool) (*
 	if p.Manifests, err = compareDocuments(documents(old), documents(planned), ref.Name); err != nil {
 		return nil, err
 	}
+	p.Images = imageChanges(p.Manifests)
 	if !p.Empty && p.Digest != p.PreviousDigest && len(p.Manifests) == 0 && len(p.Pins) == 0 {
 		p.Notes = append(p.Notes, "the bundle's bytes differ, but no manifest or pin changed (it was written by another version of ork)")
 	}

@@ -62,6 +62,12 @@ func (p *Plan) WriteText(w io.Writer, opts TextOptions) error {
 			fmt.Fprintf(&b, "  %s %s\n", c.sign(pc.Action), pinLine(pc))
 		}
 	}
+	if len(p.Images) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", c.paint(ansiBold, "Images whose digest moved under the same tag:"))
+		for _, ic := range p.Images {
+			fmt.Fprintf(&b, "  %s %s: %s -> %s\n", c.sign(Change), ic.Image, shortID(ic.Old), shortID(ic.New))
+		}
+	}
 	if len(p.Manifests) > 0 {
 		fmt.Fprintf(&b, "\n%s\n", c.paint(ansiBold, "Manifests:"))
 	}

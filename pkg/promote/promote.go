@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/orkdev/ork/pkg/compose"
@@ -33,9 +34,9 @@ type Result struct {
 	Planned []byte         // To's bundle built with the new pins
 }
 
-// Promote copies From's pins of every remote source into To's section of
-// the lock, each marked as promoted from From, and builds To's bundle with
-// them. It resolves and fetches nothing new but the pinned trees.
+// Promote copies From's pins of every remote source, and of the images
+// both environments use, into To's section of the lock, each marked as
+// promoted from From, and builds To's bundle with them. It resolves and fetches nothing new but the pinned trees.
 func Promote(ctx context.Context, o Options) (*Result, error) {
 	k := o.Compose.Komposer
 	from, ok := k.Environment(o.From)
@@ -85,6 +86,12 @@ func Promote(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("ork.lock has no pin for %s in environment %s, so there is nothing to promote; run `ork lock --env %s` first",
 			strings.Join(quote(missing), ", "), from.Name, from.Name)
 	}
+	// Images: From's pins replace To's for the images both use; To's
+	// other images keep theirs. Which images To uses is known once built.
+	for image, p := range next.Images[from.Name] {
+		p.Promoted = from.Name
+		next.SetImage(to.Name, image, p)
+	}
 	opts := o.Compose
 	opts.Lock = next.Clone()
 	opts.Locked = true // every pin is set: nothing may be resolved behind the preview
@@ -93,6 +100,22 @@ func Promote(ctx context.Context, o Options) (*Result, error) {
 	built, err := compose.Bundles(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("environment %s with %s's pins: %w", to.Name, from.Name, err)
+	}
+	for image := range next.Images[to.Name] {
+		if !slices.Contains(built[0].Images, image) {
+			delete(next.Images[to.Name], image)
+		}
+	}
+	for _, image := range built[0].Images {
+		p, _ := next.Image(to.Name, image)
+		old, had := o.Compose.Lock.Image(to.Name, image)
+		if !had || old.ID != p.ID {
+			m := compose.Move{Environment: to.Name, Image: image, To: p.ID}
+			if had {
+				m.From = old.ID
+			}
+			moves = append(moves, m)
+		}
 	}
 	return &Result{Lock: next, Moves: moves, Planned: built[0].Data}, nil
 }

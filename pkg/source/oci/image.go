@@ -78,7 +78,7 @@ func (c *Client) ResolveImage(ctx context.Context, img Image) (string, error) {
 	}
 	desc, err := c.resolve(ctx, repo, img.Reference)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", img.Reference.String(), err)
+		return "", err // the caller names the image
 	}
 	return desc.Digest.String(), nil
 }

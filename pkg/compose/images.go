@@ -177,6 +177,9 @@ type imageDigest struct {
 // latest, is an error. Images written with a digest are kept as they are.
 func (b *builder) images(ctx context.Context, env komposer.Environment, kat *Katalog, problems *problemList) {
 	pinning := b.k.PinImages
+	if !pinning && !env.Production {
+		return
+	}
 	used := map[string]bool{}
 	for _, id := range kat.IDs {
 		e := kat.byID[id]

@@ -143,6 +143,9 @@ func loadProjectAt(g globals, stderr io.Writer, rev string) (*project, error) {
 		if path, err = filepath.Abs(g.file); err != nil {
 			return nil, err
 		}
+		if st, err := os.Stat(path); err == nil && st.IsDir() {
+			path = filepath.Join(path, komposer.FileName)
+		}
 	default:
 		if path, err = komposer.Find(wd); err != nil {
 			path = filepath.Join(wd, komposer.FileName)

@@ -198,7 +198,9 @@ type Move struct {
 // and with Update re-resolves the floating refs of those that have no
 // after (an environment with after moves only by promotion). Pins of
 // sources or environments the Komposer no longer has are dropped. It
-// fetches nothing but ref lists.
+// fetches nothing but ref lists, unless the Komposer pins images: then,
+// with no SOURCE named, it builds each environment to find its images,
+// pins them the same way, and drops the pins of images no longer used.
 func Lock(ctx context.Context, opts Options, lo LockOptions) ([]Move, error) {
 	k := opts.Komposer
 	envs, err := selectEnvironments(opts)

@@ -16,8 +16,13 @@ func lockCommand() *cli.Command {
 		Flags: withGlobals(
 			&cli.BoolFlag{Name: "update", EnvVars: []string{"ORK_UPDATE_PINS"}, Usage: "re-resolve branches and tags (environments without after only)"},
 			&cli.StringSliceFlag{Name: "env", EnvVars: []string{"ORK_ENV"}, Usage: "environment to lock (repeatable; default: all)"},
+			outputFormatFlag(),
 		),
 		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
+			}
 			g := readGlobals(c)
 			p, err := loadProject(g, c.App.ErrWriter)
 			if err != nil {
@@ -37,6 +42,9 @@ func lockCommand() *cli.Command {
 				return nil
 			}
 			w := c.App.Writer
+			if format == "json" {
+				return writeJSON(w, lockJSON{FormatVersion: 1, Lock: relTo(p.workDir, p.lockPath), Written: written, Moves: movesJSON(moves)})
+			}
 			for _, m := range moves {
 				if m.From == "" {
 					fmt.Fprintf(w, "%s: %s pinned at %s\n", m.Environment, m.Source, m.To)

@@ -85,8 +85,6 @@ ork completion zsh > "${fpath[1]}/_ork"
 
 # fish
 ork completion fish > ~/.config/fish/completions/ork.fish`,
-	"help": `ork help
-ork help generate bundle`,
 }
 
 // setupHelp gives every command of app its EXAMPLES, a usage error of two

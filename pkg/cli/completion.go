@@ -114,8 +114,9 @@ func setupCompletion(app *cli.App, args []string) {
 }
 
 // completeWord prints the candidates for the word after typed in command
-// c: flags after a dash, a flag's values after the flag, else the
-// command's subcommands or arguments.
+// c: a flag's values after a flag that takes one, the flags that start
+// with a partly typed flag, else the command's subcommands or arguments
+// (after a whole boolean flag too).
 func completeWord(c *cli.Context, typed []string) {
 	w := c.App.Writer
 	cmd := c.Command
@@ -125,9 +126,9 @@ func completeWord(c *cli.Context, typed []string) {
 	}
 	flags := cmd.VisibleFlags()
 	switch {
-	case strings.HasPrefix(last, "-") && takesValue(flags, last) && isFlagName(flags, last):
+	case isFlagName(flags, last) && takesValue(flags, last):
 		printAll(w, flagValues(c, cmd, strings.TrimLeft(last, "-")))
-	case strings.HasPrefix(last, "-"):
+	case strings.HasPrefix(last, "-") && !isFlagName(flags, last):
 		var out []string
 		for _, f := range flags {
 			for _, n := range f.Names() {

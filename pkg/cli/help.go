@@ -150,8 +150,14 @@ func usageError(c *cli.Context, err error, _ bool) error {
 			msg += "; did you mean " + dashes(s) + "?"
 		}
 	}
-	return fmt.Errorf("%s\nSee '%s --help' for usage.", msg, c.Command.HelpName)
+	return &usageErr{msg: msg, hint: fmt.Sprintf("See '%s --help' for usage.", c.Command.HelpName)}
 }
+
+// usageErr is a mistake on the command line: the error, and on a line of
+// its own where help is (kubectl's two lines).
+type usageErr struct{ msg, hint string }
+
+func (e *usageErr) Error() string { return e.msg + "\n" + e.hint }
 
 // dashes writes a flag name as it is typed: -f, --file.
 func dashes(name string) string {
@@ -190,7 +196,7 @@ func unknownError(parent, word string, cmds []*cli.Command) error {
 	if s := suggest.Closest(word, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", parent+" "+s)
 	}
-	return fmt.Errorf("%s\nRun '%s --help' for usage.", msg, parent)
+	return &usageErr{msg: msg, hint: fmt.Sprintf("Run '%s --help' for usage.", parent)}
 }
 
 // helpCommand is `ork help [COMMAND [SUBCOMMAND]]`: the help of the

@@ -17,11 +17,18 @@ build:
 demo: build
 	./ork generate bundle -f testdata/demo/komposer.yaml -o bundles/
 
-## test: vet, gofmt, and every test with the race detector (the one test command)
+## test: vet, gofmt, and every test with the race detector (the one test command);
+## the last line says which integration tiers ran, and why the others did not
 test:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	@report=$$(mktemp) && trap 'rm -f "$$report"' EXIT && \
+	echo "$(GO) test -race -count=1 ./..." && \
+	ORK_TIER_REPORT="$$report" $(GO) test -race -count=1 ./...; status=$$?; \
+	tiers=$$(sort -u "$$report" | paste -sd '|' - | sed 's/|/; /g'); \
+	if [ $$status -eq 0 ]; then result=passed; else result=FAILED; fi; \
+	echo "make test: $$result; unit and CLI tests ran; $${tiers:-no tier report (pkg/cli not tested)}"; \
+	exit $$status
 
 ## test-integration: the cluster tier: etcd and kube-apiserver v1.32 on 127.0.0.1
 ## (built from the Go module proxy on first use), ork plan --against cluster

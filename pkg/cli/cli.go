@@ -45,7 +45,14 @@ func (e *exitError) Unwrap() error { return e.err }
 // code. Errors are printed here and nowhere else.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, flagsFirst(app, args))
+	setupCompletion(app, args)
+	if n := len(args); n > 1 && args[n-1] == completeFlag {
+		// The completion request stays the last argument.
+		args = append(flagsFirst(app, args[:n-1]), completeFlag)
+	} else {
+		args = flagsFirst(app, args)
+	}
+	err := app.RunContext(ctx, args)
 	if err == nil {
 		return 0
 	}
@@ -61,18 +68,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
-		Name:                 "ork",
-		Usage:                "compile a Komposer into one locked bundle per environment",
-		Writer:               stdout,
-		ErrWriter:            stderr,
-		Flags:                globalFlags(true),
-		EnableBashCompletion: false,
-		HideHelpCommand:      true,
+	app := &cli.App{
+		Name:      "ork",
+		Usage:     "compile a Komposer into one locked bundle per environment",
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Flags: append(globalFlags(true),
+			&cli.BoolFlag{Name: "version", Usage: "print ork's version, as the version command does"},
+			cli.HelpFlag),
+		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return fmt.Errorf("%w (see `ork %s --help`)", err, c.Command.FullName())
-		},
+		Action:               unknownCommand,
 		Commands: []*cli.Command{
 			generateCommand(),
 			validateCommand(),
@@ -85,8 +91,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			pullCommand(),
 			initCommand(),
 			versionCommand(),
+			completionCommand(),
+			helpCommand(),
 		},
 	}
+	setupHelp(app)
+	return app
 }
 
 // globalFlags are accepted before and after the command name; a new set is

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,6 +30,7 @@ func generateCommand() *cli.Command {
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, EnvVars: []string{"ORK_OUTPUT"}, Usage: "FILE.yaml (one environment), DIR/ (DIR/<env>.yaml) or - (stdout, one environment); default: bundles/ next to the Komposer"},
 				ephemeralFlag(),
 				&cli.StringFlag{Name: "at", EnvVars: []string{"ORK_AT"}, Usage: "build from the Komposer, overlays, path sources and ork.lock as committed at this Git revision (branch, tag, commit, HEAD~2), without touching the working tree", DefaultText: "the working tree"},
+				outputFormatFlag(),
 			),
 			Action: runGenerate,
 		}},
@@ -39,9 +41,12 @@ func runGenerate(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("generate bundle takes no arguments, got %q", c.Args().Slice())
 	}
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
 	g := readGlobals(c)
 	var p *project
-	var err error
 	if rev := c.String("at"); rev != "" {
 		p, err = loadProjectAt(g, c.App.ErrWriter, rev)
 	} else {
@@ -61,6 +66,9 @@ func runGenerate(c *cli.Context) error {
 	}
 	if !toDir && len(envs) != 1 && !(len(envs) == 0 && len(p.k.Environments) == 1) {
 		return fmt.Errorf("-o %s writes one bundle; choose one environment with --env, or give a directory (-o DIR/)", out)
+	}
+	if out == "-" && format == "json" {
+		return errors.New("-o - writes the bundle to stdout; it cannot also hold --format json")
 	}
 	bundles, err := compose.Bundles(c.Context, p.selection(c))
 	if err != nil {
@@ -98,6 +106,18 @@ func runGenerate(c *cli.Context) error {
 	lockWritten := lockFile != nil
 	if g.quiet {
 		return nil
+	}
+	if format == "json" {
+		doc := generateJSON{FormatVersion: 1, Lock: relTo(p.workDir, p.lockPath), LockWritten: lockWritten, Bundles: []bundleJSON{}}
+		for i, b := range bundles {
+			loaded, err := bundle.Load(b.Data)
+			if err != nil {
+				return fmt.Errorf("environment %s: the built bundle: %w", b.Env.Name, err)
+			}
+			doc.Bundles = append(doc.Bundles, bundleJSON{Environment: b.Env.Name, Path: relTo(p.workDir, files[i].Path),
+				Written: changed[i], Digest: loaded.Digest, Manifests: b.Manifests, CRDs: b.CRDs})
+		}
+		return writeJSON(c.App.Writer, doc)
 	}
 	if lockWritten {
 		fmt.Fprintf(c.App.Writer, "%s: pins added\n", relTo(p.workDir, p.lockPath))

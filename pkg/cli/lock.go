@@ -17,8 +17,13 @@ func lockCommand() *cli.Command {
 		Flags: withGlobals(
 			&cli.BoolFlag{Name: "update", EnvVars: []string{"ORK_UPDATE_PINS"}, Usage: "re-resolve branches and tags (environments without after only)"},
 			&cli.StringSliceFlag{Name: "env", EnvVars: []string{"ORK_ENV"}, Usage: "environment to lock (repeatable; default: all)"},
+			outputFormatFlag(),
 		),
 		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
+			}
 			g := readGlobals(c)
 			p, err := loadProject(g, c.App.ErrWriter)
 			if err != nil {
@@ -38,6 +43,9 @@ func lockCommand() *cli.Command {
 				return nil
 			}
 			w := c.App.Writer
+			if format == "json" {
+				return writeJSON(w, lockJSON{FormatVersion: 1, Lock: relTo(p.workDir, p.lockPath), Written: written, Moves: movesJSON(moves)})
+			}
 			printMoves(w, moves)
 			switch {
 			case written:

@@ -46,7 +46,7 @@ func runPlan(c *cli.Context) error {
 	env := c.String("env")
 	if env == "" {
 		if len(p.k.Environments) != 1 {
-			return errors.New("plan needs an environment: --env E")
+			return fmt.Errorf("plan needs an environment: --env E; %s has %s", p.k.Display, strings.Join(p.k.EnvironmentNames(), ", "))
 		}
 		env = p.k.Environments[0].Name
 	}

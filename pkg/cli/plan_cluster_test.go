@@ -16,6 +16,7 @@ import (
 // no cluster. The scripts share the one cluster and run one after another.
 func TestPlanCluster(t *testing.T) {
 	if os.Getenv("ORK_KUBE_TEST") != "1" {
+		recordTier(t, "cluster", "it runs in make test-integration")
 		t.Skip("the cluster tier runs with ORK_KUBE_TEST=1 and a cluster from .ci/kube-up.sh (make test-integration)")
 	}
 	kubeconfig := os.Getenv("KUBECONFIG")
@@ -25,6 +26,7 @@ func TestPlanCluster(t *testing.T) {
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Fatalf("ORK_KUBE_TEST=1 needs kubectl on PATH: %v", err)
 	}
+	recordTier(t, "cluster", "")
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "..", "testdata", "plan", "cluster"),
 		UpdateScripts:       os.Getenv("ORK_UPDATE") == "1",

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,8 +18,8 @@ func promoteCommand() *cli.Command {
 		Usage:     "copy one environment's pins to the next, showing the next one's plan first",
 		ArgsUsage: " ",
 		Flags: withGlobals(
-			&cli.StringFlag{Name: "from", EnvVars: []string{"ORK_FROM"}, Required: true, Usage: "the environment whose pins to copy"},
-			&cli.StringFlag{Name: "to", EnvVars: []string{"ORK_TO"}, Required: true, Usage: "the environment to move (its after should be --from)"},
+			&cli.StringFlag{Name: "from", EnvVars: []string{"ORK_FROM"}, Usage: "the environment whose pins to copy"},
+			&cli.StringFlag{Name: "to", EnvVars: []string{"ORK_TO"}, Usage: "the environment to move (its after should be --from)"},
 			&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"ORK_DRY_RUN"}, Usage: "print the preview and write nothing"},
 			&cli.BoolFlag{Name: "force", EnvVars: []string{"ORK_FORCE"}, Usage: "promote even from another environment than --to's after"},
 			formatFlag(),
@@ -34,6 +35,9 @@ func runPromote(c *cli.Context) error {
 	format, g, p, err := planSetup(c)
 	if err != nil {
 		return err
+	}
+	if c.String("from") == "" || c.String("to") == "" {
+		return fmt.Errorf("promote needs --from A and --to B; %s has %s", p.k.Display, strings.Join(p.k.EnvironmentNames(), ", "))
 	}
 	res, err := promote.Promote(c.Context, promote.Options{
 		Compose: p.options(nil), From: c.String("from"), To: c.String("to"), Force: c.Bool("force"),
@@ -54,6 +58,9 @@ func runPromote(c *cli.Context) error {
 	preview, err := plan.Compare(ref, planned)
 	if err != nil {
 		return err
+	}
+	if format == "json" {
+		return promoteAsJSON(c, p, res, preview, g)
 	}
 	w := c.App.Writer
 	if format != "text" {
@@ -96,4 +103,24 @@ func runPromote(c *cli.Context) error {
 		fmt.Fprintf(w, "%s written; run `ork generate bundle --env %s` and commit both\n", relTo(p.workDir, p.lockPath), to)
 	}
 	return nil
+}
+
+// promoteAsJSON promotes (unless --dry-run or there is nothing to move) and
+// writes one JSON document: the preview and what was done.
+func promoteAsJSON(c *cli.Context, p *project, res *promote.Result, preview *plan.Plan, g globals) error {
+	doc := promoteJSON{
+		FormatVersion: 1, From: c.String("from"), To: c.String("to"), DryRun: c.Bool("dry-run"),
+		Lock: relTo(p.workDir, p.lockPath), Moves: movesJSON(res.Moves), Plan: preview.JSON(),
+	}
+	if len(res.Moves) > 0 && !doc.DryRun {
+		p.lock = res.Lock
+		if _, err := p.saveLock(); err != nil {
+			return err
+		}
+		doc.LockWritten = true
+	}
+	if g.quiet {
+		return nil
+	}
+	return writeJSON(c.App.Writer, doc)
 }

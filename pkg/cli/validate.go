@@ -16,10 +16,15 @@ func validateCommand() *cli.Command {
 		Flags: withGlobals(
 			&cli.StringSliceFlag{Name: "env", EnvVars: []string{"ORK_ENV"}, Usage: "environment to validate (repeatable; default: all)"},
 			ephemeralFlag(),
+			outputFormatFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return fmt.Errorf("validate takes no arguments, got %q", c.Args().Slice())
+			}
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
 			}
 			g := readGlobals(c)
 			p, err := loadProject(g, c.App.ErrWriter)
@@ -35,17 +40,34 @@ func validateCommand() *cli.Command {
 				return nil
 			}
 			w := c.App.Writer
+			if format == "json" {
+				out := validateJSON{FormatVersion: 1, Environments: []validateEnvJSON{}}
+				for _, k := range katalogs {
+					m, crds := k.Counts()
+					e := validateEnvJSON{Name: k.Env.Name, Manifests: m, CRDs: crds, Added: []addedJSON{}}
+					for _, a := range k.Additions {
+						e.Added = append(e.Added, addedJSON{ID: a.ID.String(), At: additionAt(a)})
+					}
+					out.Environments = append(out.Environments, e)
+				}
+				return writeJSON(w, out)
+			}
 			for _, k := range katalogs {
 				fmt.Fprintf(w, "%s: valid (%s)\n", k.Env.Name, summary(k.Counts()))
 				for _, a := range k.Additions {
-					where := a.Pos.String()
-					if where == "" {
-						where = a.Source
-					}
-					fmt.Fprintf(w, "  added by %s: %s\n", where, a.ID)
+					fmt.Fprintf(w, "  added by %s: %s\n", additionAt(a), a.ID)
 				}
 			}
 			return nil
 		},
 	}
+}
+
+// additionAt is where a manifest was added: its file:line:col, or its
+// source.
+func additionAt(a compose.Addition) string {
+	if where := a.Pos.String(); where != "" {
+		return where
+	}
+	return a.Source
 }

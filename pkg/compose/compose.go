@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/fieldpath"
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/lock"
 	"github.com/orkdev/ork/pkg/manifest"
@@ -24,6 +25,7 @@ import (
 	"github.com/orkdev/ork/pkg/source"
 	"github.com/orkdev/ork/pkg/source/git"
 	"github.com/orkdev/ork/pkg/source/oci"
+	"github.com/orkdev/ork/pkg/suggest"
 )
 
 // Options say what to build.
@@ -493,7 +495,11 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 		_, errs := expand(e.obj, tmpl, b.k.SecretDeclared)
 		for _, te := range errs {
 			pos, src := e.locate(te.path)
-			problems.add(problem{pos: pos, source: src, env: env.Name, subject: id.String(), msg: pathMsg(te.path, te.msg)})
+			msg := te.msg
+			if te.secret != "" {
+				msg += b.secretHint(te.secret)
+			}
+			problems.add(problem{pos: pos, source: src, env: env.Name, subject: id.String(), msg: pathMsg(te.path, e.obj, msg)})
 		}
 	}
 	return kat
@@ -513,11 +519,11 @@ func (b *builder) complete(kat *Katalog, problems *problemList) {
 	}
 	for i, r := range results {
 		e := kat.byID[kat.IDs[i]]
-		e.obj = r.Object
 		for _, v := range r.Violations {
 			pos, src := e.locate(v.Path)
-			problems.add(problem{pos: pos, source: src, env: kat.Env.Name, subject: e.id.String(), msg: v.Error()})
+			problems.add(problem{pos: pos, source: src, env: kat.Env.Name, subject: e.id.String(), msg: pathMsg(v.Path, e.obj, v.Msg)})
 		}
+		e.obj = r.Object
 	}
 }
 
@@ -548,7 +554,7 @@ func (b *builder) applyPolicies(kat *Katalog, files []schema.PolicyFile, problem
 			if id, ok := keys[[2]string{v.Path[1], v.Path[2]}]; ok {
 				rel := v.Path[3:]
 				p.subject = id.String()
-				p.msg = pathMsg(rel, v.Msg)
+				p.msg = pathMsg(rel, kat.byID[id].obj, v.Msg)
 				p.pos, p.source = kat.byID[id].locate(rel)
 			}
 		}
@@ -670,9 +676,19 @@ func selectors(v any, path []string) []string {
 	return out
 }
 
-func pathMsg(path []string, msg string) string {
+func pathMsg(path []string, obj any, msg string) string {
 	if len(path) == 0 {
 		return msg
 	}
-	return strings.Join(path, ".") + ": " + msg
+	return fieldpath.Format(path, obj) + ": " + msg
+}
+
+// secretHint says how to declare an undeclared secret, and which declared
+// one was perhaps meant.
+func (b *builder) secretHint(name string) string {
+	hint := fmt.Sprintf("; add it under `secrets:` in %s", b.k.Display)
+	if s := suggest.Closest(name, b.k.Secrets); s != "" {
+		hint += fmt.Sprintf(", or did you mean %s?", s)
+	}
+	return hint
 }

@@ -660,7 +660,7 @@ func TestBuildSchemaErrors(t *testing.T) {
 		"envs/b/app.yaml": strings.Replace(twoEnvs["envs/b/app.yaml"], "spec:\n", "spec:\n  replicas: \"2\"\n", 1),
 	})
 	sameLines(t, r.buildErr(t), []string{
-		r.at(t, "base/app.yaml", "1\n  selector") + `: Deployment.apps apps/app: spec.replica: field not allowed (environments a, b; source "base")`,
+		r.at(t, "base/app.yaml", "1\n  selector") + `: Deployment.apps apps/app: spec.replica: field not allowed; did you mean replicas? (environments a, b; source "base")`,
 		r.at(t, "envs/b/app.yaml", `"2"`) + `: Deployment.apps apps/app: spec.replicas: conflicting values "2" and int32 (mismatched types string and int) (environment b; source "./envs/b")`,
 	})
 }
@@ -686,7 +686,7 @@ spec:
 	if len(lines) != 1 {
 		t.Fatalf("errors %q, want one", lines)
 	}
-	containsAll(t, lines[0], r.at(t, "envs/b/app.yaml", "7")+": Deployment.apps apps/app: spec.template.spec.containers.0.env.1.value: ", "(environment b; source \"./envs/b\")")
+	containsAll(t, lines[0], r.at(t, "envs/b/app.yaml", "7")+": Deployment.apps apps/app: spec.template.spec.containers[name=app].env[name=PASSWORD].value: ", "(environment b; source \"./envs/b\")")
 }
 
 // TestBuildTemplateErrors: a template error is reported at the string's
@@ -700,8 +700,8 @@ func TestBuildTemplateErrors(t *testing.T) {
 `,
 	})
 	sameLines(t, r.buildErr(t), []string{
-		r.at(t, "base/app.yaml", "${secrets.NOPE}") + `: Deployment.apps apps/app: spec.template.spec.containers.0.env.0.value: secret "NOPE" is not declared in the Komposer's secrets (environments a, b; source "base")`,
-		r.at(t, "envs/b/app.yaml", "x-${env.region}") + `: Deployment.apps apps/app: spec.template.spec.containers.0.env.1.value: unknown template ${env.region}: the environment has only ${env.name} and ${env.production} (environment b; source "./envs/b")`,
+		r.at(t, "base/app.yaml", "${secrets.NOPE}") + `: Deployment.apps apps/app: spec.template.spec.containers[name=app].env[name=FIRST].value: secret "NOPE" is not declared in the Komposer's secrets; add it under ` + "`secrets:`" + ` in komposer.yaml (environments a, b; source "base")`,
+		r.at(t, "envs/b/app.yaml", "x-${env.region}") + `: Deployment.apps apps/app: spec.template.spec.containers[name=app].env[name=PASSWORD].value: unknown template ${env.region}: the environment has only ${env.name} and ${env.production} (environment b; source "./envs/b")`,
 	})
 }
 
@@ -715,7 +715,7 @@ func TestBuildTemplateErrorInOverride(t *testing.T) {
     data: {k: "${secrets.NOPE}"}
 `})
 	sameLines(t, r.buildErr(t), []string{
-		r.at(t, "komposer.yaml", `"${secrets.NOPE}"`) + `: ConfigMap apps/o: data.k: secret "NOPE" is not declared in the Komposer's secrets (environments a, b; source "overrides")`,
+		r.at(t, "komposer.yaml", `"${secrets.NOPE}"`) + `: ConfigMap apps/o: data.k: secret "NOPE" is not declared in the Komposer's secrets; add it under ` + "`secrets:`" + ` in komposer.yaml (environments a, b; source "overrides")`,
 	})
 }
 

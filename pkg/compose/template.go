@@ -13,8 +13,9 @@ type Env struct {
 
 // templateError is a problem with a template at a path of a manifest.
 type templateError struct {
-	path []string
-	msg  string
+	path   []string
+	msg    string
+	secret string // the undeclared secret the message is about, if any
 }
 
 // expand resolves templates and domain maps in a fully merged manifest, in
@@ -28,9 +29,10 @@ func expand(v any, env Env, declared func(string) bool) (any, []templateError) {
 }
 
 type expander struct {
-	env      Env
-	declared func(string) bool
-	errs     []templateError
+	env        Env
+	declared   func(string) bool
+	errs       []templateError
+	undeclared string // the undeclared secret of the last error str returned
 }
 
 func (t *expander) value(v any, path []string) any {
@@ -60,9 +62,10 @@ func (t *expander) value(v any, path []string) any {
 		if !strings.Contains(x, "$") {
 			return x
 		}
+		t.undeclared = ""
 		out, err := t.str(x)
 		if err != "" {
-			t.errs = append(t.errs, templateError{path: path, msg: err})
+			t.errs = append(t.errs, templateError{path: path, msg: err, secret: t.undeclared})
 		}
 		return out
 	}
@@ -100,6 +103,7 @@ func (t *expander) str(s string) (any, string) {
 			// reads as a reference: NAME must be declared all the same.
 			if ref, ok := strings.CutPrefix(rest[1:], "{secrets."); ok {
 				if end := strings.IndexByte(ref, '}'); end >= 0 && !t.declared(ref[:end]) {
+					t.undeclared = ref[:end]
 					return s, fmt.Sprintf("$${secrets.%s} writes a reference to secret %q, which the Komposer's secrets do not declare", ref[:end], ref[:end])
 				}
 			}
@@ -126,6 +130,7 @@ func (t *expander) str(s string) (any, string) {
 			case strings.HasPrefix(ref, "secrets."):
 				name := strings.TrimPrefix(ref, "secrets.")
 				if !t.declared(name) {
+					t.undeclared = name
 					return s, fmt.Sprintf("secret %q is not declared in the Komposer's secrets", name)
 				}
 				b.WriteString(s[i : i+2+end])

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orkdev/ork/pkg/fieldpath"
 	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/schema"
 )
@@ -175,7 +176,11 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 		var errs []error
 		for _, vio := range violations {
 			pos, _ := doc.Position(vio.Path)
-			errs = append(errs, manifest.Errorf(pos, "", "%s", vio.Error()))
+			msg := vio.Msg
+			if len(vio.Path) > 0 {
+				msg = fieldpath.Format(vio.Path, doc.Object) + ": " + msg
+			}
+			errs = append(errs, manifest.Errorf(pos, "", "%s", msg))
 		}
 		return nil, errors.Join(errs...)
 	}

@@ -215,12 +215,12 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "upper-case source name",
 			src:  strings.Replace(valid, "name: base", "name: Base", 1),
-			want: []string{`komposer\.yaml:6:11: sources\.0\.name: .*`},
+			want: []string{`komposer\.yaml:6:11: sources\[name=Base\]\.name: .*`},
 		},
 		{
 			name: "upper-case environment name",
 			src:  strings.Replace(valid, "name: dev\n", "name: Dev\n", 1),
-			want: []string{`komposer\.yaml:20:11: environments\.0\.name: .*`},
+			want: []string{`komposer\.yaml:20:11: environments\[name=Dev\]\.name: .*`},
 		},
 		{
 			name: "invalid Komposer name",
@@ -230,7 +230,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "invalid secret name",
 			src:  strings.Replace(valid, "A_SECRET]", "a-secret]", 1),
-			want: []string{`komposer\.yaml:18:\d+: secrets\.1: .*`},
+			want: []string{`komposer\.yaml:18:\d+: secrets\[1\]: .*`},
 		},
 		{
 			name: "missing bundle",
@@ -250,7 +250,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "production not a boolean",
 			src:  strings.Replace(valid, "production: true", "production: \"yes\"", 1),
-			want: []string{`komposer\.yaml:27:17: environments\.2\.production: .*`},
+			want: []string{`komposer\.yaml:27:17: environments\[name=production\]\.production: .*`},
 		},
 		{
 			name: "wrong kind",
@@ -280,7 +280,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "bad override",
 			src:  valid + "  - apiVersion: v1\n    kind: ConfigMap\n",
-			want: []string{`komposer\.yaml:\d+:\d+: overrides\.1\.metadata\.name: `},
+			want: []string{`komposer\.yaml:\d+:\d+: overrides\[1\]\.metadata\.name: `},
 		},
 	}
 	for _, tt := range tests {

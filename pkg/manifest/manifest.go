@@ -267,10 +267,48 @@ func yamlError(file, source string, data []byte, err error) error {
 			}
 		}
 	}
+	if parserProblems[msg] {
+		line = parserLine(line, data)
+	}
 	if line == 0 {
 		line = guessLine(msg, data)
 	}
 	return Errorf(Pos{File: file, Line: line}, source, "invalid YAML: %s", msg)
+}
+
+// parserProblems are the problems yaml.v3's parser (not its scanner)
+// reports. yaml.v3 writes their line 0-based, one before the line meant:
+// the line that opens the collection ("while parsing a flow sequence"), or
+// where the parser stopped. An unclosed [ on line 6 is reported at line 5.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// parserLine turns the line yaml.v3 gives a parser error into the 1-based
+// line meant. The parser stops at the end of the input when a collection
+// is left open; that is reported at the last line that holds something.
+func parserLine(line int, data []byte) int {
+	lines := bytes.Split(data, []byte("\n"))
+	line++ // 0-based to 1-based; yaml.v3 omits line 0, so no line means line 1
+	if line <= len(lines) && len(bytes.TrimSpace(lines[line-1])) > 0 {
+		return line
+	}
+	for n := min(line, len(lines)); n > 0; n-- {
+		if len(bytes.TrimSpace(lines[n-1])) > 0 {
+			return n
+		}
+	}
+	return line
 }
 
 // guessLine finds the line of the errors yaml.v3 reports without one: an

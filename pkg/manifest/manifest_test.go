@@ -356,6 +356,13 @@ func TestDecodeMalformedYAML(t *testing.T) {
 		{"tab indentation", "apiVersion: v1\nmetadata:\n\tname: x\n", "3"},
 		{"unterminated quote", "apiVersion: v1\nkind: A\nmetadata:\n  name: 'x\n", "4"},
 		{"syntax error in a later document", "apiVersion: v1\nkind: A\nmetadata: {name: a}\n---\nkind: [\n", "5"},
+		// yaml.v3 reports these parser errors a line early (0-based).
+		{"unclosed flow list, lines after it", "apiVersion: v1\nkind: A\nmetadata:\n  name: a\ndata:\n  name: [my-platform\n  other: x\n", "6"},
+		{"unclosed flow list at the end", "apiVersion: v1\nkind: A\nmetadata:\n  name: a\ndata:\n  name: [my-platform\n\n\n", "6"},
+		{"unclosed flow map", "apiVersion: v1\nkind: {a: 1\nmetadata: x\n", "2"},
+		{"unclosed flow list on line 1", "[a\n", "1"},
+		{"list item in a mapping", "apiVersion: v1\n- b\n", "2"},
+		{"key in a block list", "apiVersion: v1\nitems:\n  - x\n  y: 2\n", "3"},
 	}
 	checkYAMLErrorLines(t, tests)
 }

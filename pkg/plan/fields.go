@@ -2,10 +2,10 @@ package plan
 
 import (
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
-	"strconv"
+
+	"github.com/orkdev/ork/pkg/fieldpath"
 )
 
 // diffFields lists the fields that differ between o and n, below path, in
@@ -34,7 +34,7 @@ func diffFields(path []byte, o, n any, w where) []Field {
 		for _, k := range keys {
 			ov, inOld := om[k]
 			nv, inNew := nm[k]
-			p := appendKey(slices.Clip(path), k)
+			p := fieldpath.AppendKey(slices.Clip(path), k)
 			switch {
 			case !inOld:
 				out = append(out, field(p, Add, absent, nv, w.child(k, nm)))
@@ -57,8 +57,8 @@ func diffFields(path []byte, o, n any, w where) []Field {
 // diffLists compares two lists that hold maps or lists.
 func diffLists(path []byte, ol, nl []any, w where) []Field {
 	iw := w.item()
-	_, named := itemNames(ol)
-	if _, ok := itemNames(nl); !ok {
+	_, named := fieldpath.ItemNames(ol)
+	if _, ok := fieldpath.ItemNames(nl); !ok {
 		named = false
 	}
 	var out []Field
@@ -68,13 +68,13 @@ func diffLists(path []byte, ol, nl []any, w where) []Field {
 		var ip []byte
 		switch {
 		case named && p.o >= 0:
-			ip = appendName(slices.Clip(path), ol[p.o].(map[string]any)["name"].(string))
+			ip = fieldpath.AppendName(slices.Clip(path), ol[p.o].(map[string]any)["name"].(string))
 		case named:
-			ip = appendName(slices.Clip(path), nl[p.n].(map[string]any)["name"].(string))
+			ip = fieldpath.AppendName(slices.Clip(path), nl[p.n].(map[string]any)["name"].(string))
 		case p.o >= 0:
-			ip = appendIndex(slices.Clip(path), p.o)
+			ip = fieldpath.AppendIndex(slices.Clip(path), p.o)
 		default:
-			ip = appendIndex(slices.Clip(path), p.n)
+			ip = fieldpath.AppendIndex(slices.Clip(path), p.n)
 		}
 		switch {
 		case p.n < 0:
@@ -131,40 +131,4 @@ func field(path []byte, a Action, o, n any, w where) Field {
 		f.New = mn
 	}
 	return f
-}
-
-var plainKey = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$-]*$`)
-
-// appendKey appends .k to a path, or ["k"] when k has dots or other
-// characters a reader could misread.
-func appendKey(path []byte, k string) []byte {
-	if plainKey.MatchString(k) {
-		if len(path) > 0 {
-			path = append(path, '.')
-		}
-		return append(path, k...)
-	}
-	path = append(path, '[')
-	path = strconv.AppendQuote(path, k)
-	return append(path, ']')
-}
-
-func appendName(path []byte, name string) []byte {
-	path = append(path, "[name="...)
-	if plainKey.MatchString(name) || isDNSName(name) {
-		path = append(path, name...)
-	} else {
-		path = strconv.AppendQuote(path, name)
-	}
-	return append(path, ']')
-}
-
-var dnsName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$`)
-
-func isDNSName(s string) bool { return dnsName.MatchString(s) }
-
-func appendIndex(path []byte, i int) []byte {
-	path = append(path, '[')
-	path = strconv.AppendInt(path, int64(i), 10)
-	return append(path, ']')
 }

@@ -38,7 +38,9 @@ const FormatVersion = 1
 //	    "fields": [{"path": "spec.replicas", "action": "change", "old": 1, "new": 3, "sensitive": false}],
 //	    "diff": "--- before\n+++ after\n@@ …"
 //	  }],
-//	  "notes": []
+//	  "notes": [],
+//	  "overlays": {"against": ["./environments/dev"], "environment": ["./environments/staging"], "differ": true}
+//	                                      // kind diff only
 //	}
 type JSON struct {
 	FormatVersion  int            `json:"format_version"`
@@ -56,6 +58,16 @@ type JSON struct {
 	Images         []JSONImage    `json:"images,omitempty"` // images whose digest moved under the same tag
 	Manifests      []JSONManifest `json:"manifests"`
 	Notes          []string       `json:"notes"`
+	Overlays       *JSONOverlays  `json:"overlays,omitempty"` // kind diff only
+}
+
+// JSONOverlays are the overlays of the two environments of a diff, by
+// location in the order they apply; "differ" says whether the lists differ
+// (overlays are then compared here, not among the pins).
+type JSONOverlays struct {
+	Against     []string `json:"against"`
+	Environment []string `json:"environment"`
+	Differ      bool     `json:"differ"`
 }
 
 // JSONImage is an image whose digest moved under the same tag.
@@ -128,6 +140,9 @@ func (p *Plan) JSON() JSON {
 	}
 	for _, ic := range p.Images {
 		out.Images = append(out.Images, JSONImage{Image: ic.Image, Old: ic.Old, New: ic.New})
+	}
+	if o := p.Overlays; o != nil {
+		out.Overlays = &JSONOverlays{Against: o.Against, Environment: o.Environment, Differ: o.Differ}
 	}
 	for _, pc := range p.Pins {
 		out.Pins = append(out.Pins, JSONPin{Name: pc.Name, Action: pc.Action, Old: pinFields(pc.Old), New: pinFields(pc.New)})

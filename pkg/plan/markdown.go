@@ -31,12 +31,21 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
-	if !p.HasChanges() {
+	switch {
+	case !p.HasChanges() && p.Diff:
+		b.WriteString("**No differences**: the two environments' Katalogs, pins and overlays are the same.\n")
+	case !p.HasChanges():
 		fmt.Fprintf(&b, "**No changes**: the bundle is up to date (%s).\n", code(p.Digest))
+	}
+	if !p.HasChanges() {
 		_, err := w.Write(b.Bytes())
 		return err
 	}
-	fmt.Fprintf(&b, "**Plan: %s.**\n\n", p.Summary())
+	if p.Diff {
+		fmt.Fprintf(&b, "**Diff: %s.**\n\n", p.Summary())
+	} else {
+		fmt.Fprintf(&b, "**Plan: %s.**\n\n", p.Summary())
+	}
 
 	var breaking []string
 	for _, m := range p.Manifests {
@@ -74,7 +83,11 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	if len(p.Pins) > 0 {
-		b.WriteString("| | Source pin | Before | After |\n| :-: | --- | --- | --- |\n")
+		if p.Diff {
+			fmt.Fprintf(&b, "| | Source pin | %s | %s |\n| :-: | --- | --- | --- |\n", cell(code(p.Against)), cell(code(p.Environment)))
+		} else {
+			b.WriteString("| | Source pin | Before | After |\n| :-: | --- | --- | --- |\n")
+		}
 		for _, pc := range p.Pins {
 			var before, after, what string
 			if pc.Old != nil {
@@ -86,6 +99,12 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "| %s | %s (%s) | %s | %s |\n", sign(pc.Action), cell(code(pc.Name)), cell(escapeMD(what)), cell(before), cell(after))
 		}
 		b.WriteString("\n")
+	}
+
+	if o := p.Overlays; o != nil && o.Differ {
+		b.WriteString("| Environment | Overlays |\n| --- | --- |\n")
+		fmt.Fprintf(&b, "| %s | %s |\n", cell(code(p.Against)), cell(escapeMD(overlayList(o.Against))))
+		fmt.Fprintf(&b, "| %s | %s |\n\n", cell(code(p.Environment)), cell(escapeMD(overlayList(o.Environment))))
 	}
 
 	budget := markdownBudget
@@ -126,7 +145,11 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		}
 		b.WriteString("</details>\n\n")
 	}
-	fmt.Fprintf(&b, "Planned bundle digest: %s (`ork verify --digest %s BUNDLE` checks that a bundle is the one planned).\n", code(p.Digest), p.Digest)
+	if p.Diff {
+		fmt.Fprintf(&b, "Environments' bundle digests: %s %s, %s %s.\n", code(p.Against), code(p.PreviousDigest), code(p.Environment), code(p.Digest))
+	} else {
+		fmt.Fprintf(&b, "Planned bundle digest: %s (`ork verify --digest %s BUNDLE` checks that a bundle is the one planned).\n", code(p.Digest), p.Digest)
+	}
 	_, err := w.Write(b.Bytes())
 	return err
 }

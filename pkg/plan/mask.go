@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/orkdev/ork/pkg/fieldpath"
 )
 
 // Masked replaces a value that looks like a secret in every output of a
@@ -358,8 +360,8 @@ type pair struct{ o, n int }
 // pairItems pairs two lists' items: by name when every item of both is a
 // map with a distinct string name, else by index. -1 marks a missing side.
 func pairItems(ol, nl []any) []pair {
-	on, ok1 := itemNames(ol)
-	nn, ok2 := itemNames(nl)
+	on, ok1 := fieldpath.ItemNames(ol)
+	nn, ok2 := fieldpath.ItemNames(nl)
 	var out []pair
 	if ok1 && ok2 && (len(ol) > 0 || len(nl) > 0) {
 		at := make(map[string]int, len(nn))
@@ -393,24 +395,4 @@ func pairItems(ol, nl []any) []pair {
 		out = append(out, p)
 	}
 	return out
-}
-
-// itemNames returns the names of a list's items when every item is a map
-// with a distinct string name.
-func itemNames(l []any) ([]string, bool) {
-	names := make([]string, len(l))
-	seen := make(map[string]bool, len(l))
-	for i, it := range l {
-		m, ok := it.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		name, ok := m["name"].(string)
-		if !ok || seen[name] {
-			return nil, false
-		}
-		seen[name] = true
-		names[i] = name
-	}
-	return names, true
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -44,8 +45,17 @@ type Plan struct {
 	Manifests      []ManifestChange // CRDs first, then the Katalog, each in bundle order
 	Pins           []PinChange
 	Images         []ImageChange // images whose digest moved under the same tag
-	Notes          []string      // what a reviewer should know besides the changes
-	Diff           bool          // a comparison of two environments (ork diff), not a plan
+	Notes          []string  // what a reviewer should know besides the changes
+	Diff           bool      // a comparison of two environments (ork diff), not a plan
+	Overlays       *Overlays // for a Diff: the environments' overlays; when they differ, they are not in Pins
+}
+
+// Overlays are the overlays of the two environments a Diff compares, by
+// location, in the order they apply.
+type Overlays struct {
+	Against     []string // the environment compared with (ork diff's A)
+	Environment []string // the environment compared (B)
+	Differ      bool
 }
 
 // ManifestChange is one manifest added, removed or changed.
@@ -103,7 +113,14 @@ func (p *Plan) Counts() Counts {
 
 // HasChanges reports whether applying the planned bundle changes anything:
 // a manifest, a pin, or the bundle's bytes.
+//
+// For a Diff: whether the environments differ in a manifest, a pin or
+// their overlays (their bundles' bytes always differ: each names its
+// environment).
 func (p *Plan) HasChanges() bool {
+	if p.Diff {
+		return len(p.Manifests) > 0 || len(p.Pins) > 0 || p.Overlays != nil && p.Overlays.Differ
+	}
 	return len(p.Manifests) > 0 || len(p.Pins) > 0 || p.Empty || p.Digest != p.PreviousDigest
 }
 
@@ -146,8 +163,52 @@ func Diff(from *bundle.Bundle, to *bundle.Bundle) (*Plan, error) {
 		return nil, err
 	}
 	p.Diff = true
+	// Each manifest's line diff names the two environments.
+	for i := range p.Manifests {
+		if rest, ok := strings.CutPrefix(p.Manifests[i].Diff, "--- before\n+++ after\n"); ok {
+			p.Manifests[i].Diff = "--- " + from.Environment + "\n+++ " + to.Environment + "\n" + rest
+		}
+	}
+	// Environments have overlays of their own: compared as two lists, not
+	// as pins added and removed. An overlay both have stays a pin (its
+	// files may differ, on a branch).
+	fromOverlays, err := overlays(from)
+	if err != nil {
+		return nil, err
+	}
+	toOverlays, err := overlays(to)
+	if err != nil {
+		return nil, err
+	}
+	p.Overlays = &Overlays{Against: fromOverlays, Environment: toOverlays, Differ: !slices.Equal(fromOverlays, toOverlays)}
+	if p.Overlays.Differ {
+		pins := p.Pins[:0]
+		for _, pc := range p.Pins {
+			if pc.Action == Change || !isOverlay(pc.Old) && !isOverlay(pc.New) {
+				pins = append(pins, pc)
+			}
+		}
+		p.Pins = pins
+	}
 	return p, nil
 }
+
+// overlays lists a bundle's overlays by location, in the order they apply.
+func overlays(b *bundle.Bundle) ([]string, error) {
+	l, err := b.Lock()
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, pin := range l.Sources {
+		if pin.Type == "overlay" {
+			out = append(out, pin.Location)
+		}
+	}
+	return out, nil
+}
+
+func isOverlay(p *bundle.Pin) bool { return p != nil && p.Type == "overlay" }
 
 func compare(ref *Reference, planned *bundle.Bundle, acrossEnvironments bool) (*Plan, error) {
 	p := &Plan{

@@ -49,7 +49,7 @@ func (p *Plan) WriteText(w io.Writer, opts TextOptions) error {
 	}
 	if !p.HasChanges() {
 		if p.Diff {
-			fmt.Fprintf(&b, "\nNo differences: the two environments' Katalogs and pins are the same.\n")
+			fmt.Fprintf(&b, "\nNo differences: the two environments' Katalogs, pins and overlays are the same.\n")
 		} else {
 			fmt.Fprintf(&b, "\nNo changes: the bundle is up to date (%s).\n", p.Digest)
 		}
@@ -66,6 +66,12 @@ func (p *Plan) WriteText(w io.Writer, opts TextOptions) error {
 		fmt.Fprintf(&b, "\n%s\n", c.paint(ansiBold, "Images whose digest moved under the same tag:"))
 		for _, ic := range p.Images {
 			fmt.Fprintf(&b, "  %s %s: %s -> %s\n", c.sign(Change), ic.Image, shortID(ic.Old), shortID(ic.New))
+		}
+	}
+	if o := p.Overlays; o != nil && o.Differ {
+		fmt.Fprintf(&b, "\n%s\n", c.paint(ansiBold, "Overlays:"))
+		for _, l := range p.pairLines(overlayList(o.Against), overlayList(o.Environment)) {
+			fmt.Fprintf(&b, "  %s\n", l)
 		}
 	}
 	if len(p.Manifests) > 0 {
@@ -89,6 +95,15 @@ func (p *Plan) WriteText(w io.Writer, opts TextOptions) error {
 				fmt.Fprintf(&b, "      %s\n", c.diffLine(l))
 			}
 		}
+	}
+	if p.Diff {
+		fmt.Fprintf(&b, "\n%s\n", c.paint(ansiBold, "Diff: "+p.Summary()+"."))
+		fmt.Fprintf(&b, "Environments' bundle digests:\n")
+		for _, l := range p.pairLines(p.PreviousDigest, p.Digest) {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
+		_, err := w.Write(b.Bytes())
+		return err
 	}
 	fmt.Fprintf(&b, "\n%s\n", c.paint(ansiBold, "Plan: "+p.Summary()+"."))
 	fmt.Fprintf(&b, "Planned bundle digest: %s\n", p.Digest)
@@ -129,9 +144,31 @@ func (p *Plan) notes() []string {
 	return append(out, p.Notes...)
 }
 
+// pairLines writes one value of each environment of a Diff, a line each,
+// the names aligned: "dev:     x", "staging: y".
+func (p *Plan) pairLines(against, env string) []string {
+	w := max(len(p.Against), len(p.Environment)) + 1
+	return []string{
+		fmt.Sprintf("%-*s %s", w, p.Against+":", against),
+		fmt.Sprintf("%-*s %s", w, p.Environment+":", env),
+	}
+}
+
+func overlayList(l []string) string {
+	if len(l) == 0 {
+		return "(none)"
+	}
+	return strings.Join(l, ", ")
+}
+
 // Summary is the plan's one-line summary of counts, e.g. "1 to add, 0 to
-// remove, 2 to change (1 breaking), 1 source pin moved".
+// remove, 2 to change (1 breaking), 1 source pin moved". A Diff's says
+// what differs: "3 manifests differ (3 changed, 0 only in staging, 0 only
+// in dev), the overlays differ".
 func (p *Plan) Summary() string {
+	if p.Diff {
+		return p.diffSummary()
+	}
 	if !p.HasChanges() {
 		return "no changes"
 	}
@@ -230,6 +267,29 @@ func formatValue(v any) string {
 	if utf8.RuneCountInString(s) > maxValue {
 		r := []rune(s)
 		s = string(r[:maxValue-1]) + "…"
+	}
+	return s
+}
+
+func (p *Plan) diffSummary() string {
+	if !p.HasChanges() {
+		return "no differences"
+	}
+	c := p.Counts()
+	n := c.Add + c.Remove + c.Change
+	s := "no manifest differs"
+	if n > 0 {
+		s = fmt.Sprintf("%d %s (%d changed, %d only in %s, %d only in %s)",
+			n, plural(n, "manifest differs", "manifests differ"), c.Change, c.Add, p.Environment, c.Remove, p.Against)
+	}
+	if c.Breaking > 0 {
+		s += fmt.Sprintf(", %d CRD %s clients of %s", c.Breaking, plural(c.Breaking, "change breaks", "changes break"), p.Against)
+	}
+	if c.Pins > 0 {
+		s += fmt.Sprintf(", %d source %s", c.Pins, plural(c.Pins, "pin differs", "pins differ"))
+	}
+	if p.Overlays != nil && p.Overlays.Differ {
+		s += ", the overlays differ"
 	}
 	return s
 }

@@ -22,6 +22,7 @@ import (
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
+	"github.com/orkdev/ork/pkg/suggest"
 	"github.com/orkdev/ork/schemas"
 )
 
@@ -448,6 +449,11 @@ func violations(err error, def cue.Value) []Violation {
 		if strings.HasSuffix(msg, "errors in empty disjunction:") {
 			continue // a header; the disjuncts' own errors follow
 		}
+		if msg == "field not allowed" && len(path) > 0 {
+			if s := suggest.Closest(path[len(path)-1], allowedFields(def, path[:len(path)-1])); s != "" {
+				msg += "; did you mean " + s + "?"
+			}
+		}
 		v := Violation{Path: path, Msg: msg}
 		for _, p := range e.InputPositions() {
 			if p.IsValid() {
@@ -466,6 +472,42 @@ func violations(err error, def cue.Value) []Violation {
 	}
 	out = dropDefaultConflicts(out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Error() < out[j].Error() })
+	return out
+}
+
+// allowedFields lists the fields that def allows at path (map keys, and list
+// indexes in decimal): the fields of a closed struct, for a suggestion when
+// a field is not allowed. It is empty when the schema there is not one
+// struct (a disjunction, a pattern).
+func allowedFields(def cue.Value, path []string) []string {
+	v := def
+	for _, p := range path {
+		if _, err := strconv.Atoi(p); err == nil {
+			v = v.LookupPath(cue.MakePath(cue.AnyIndex))
+		} else {
+			next := v.LookupPath(cue.MakePath(cue.Str(p)))
+			for _, sel := range []cue.Selector{cue.Str(p).Optional(), cue.Str(p).Required()} {
+				if next.Exists() {
+					break
+				}
+				next = v.LookupPath(cue.MakePath(sel))
+			}
+			v = next
+		}
+		if !v.Exists() {
+			return nil
+		}
+	}
+	it, err := v.Fields(cue.Optional(true))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for it.Next() {
+		if sel := it.Selector(); sel.IsString() {
+			out = append(out, sel.Unquoted())
+		}
+	}
 	return out
 }
 

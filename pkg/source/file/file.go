@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/orkdev/ork/pkg/source"
+	"github.com/orkdev/ork/pkg/suggest"
 )
 
 // ErrEscape is returned for a path or symlink that leads out of the
@@ -38,6 +39,9 @@ func Load(root, dir, rel string, skip ...string) (*source.Tree, string, error) {
 	real, err := filepath.EvalSymlinks(target)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			if near := Closest(root, dir, rel); near != "" {
+				return nil, "", fmt.Errorf("path %q does not exist; did you mean %s?", rel, near)
+			}
 			return nil, "", fmt.Errorf("path %q does not exist", rel)
 		}
 		return nil, "", err
@@ -110,4 +114,43 @@ func Load(root, dir, rel string, skip ...string) (*source.Tree, string, error) {
 func inside(root, p string) bool {
 	r, err := filepath.Rel(root, p)
 	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) && !filepath.IsAbs(r)
+}
+
+// Closest returns the existing path nearest to rel (relative to dir, inside
+// root), written as rel is: each part of rel that does not exist replaced
+// by the closest entry of its directory (a misspelt overlay directory
+// gives the one meant). It returns "" when some part has no close entry.
+func Closest(root, dir, rel string) string {
+	parts := strings.Split(filepath.ToSlash(filepath.Clean(filepath.FromSlash(rel))), "/")
+	cur := dir
+	changed := false
+	for i, p := range parts {
+		next := filepath.Join(cur, p)
+		if _, err := os.Lstat(next); err != nil {
+			entries, err := os.ReadDir(cur)
+			if err != nil {
+				return ""
+			}
+			var names []string
+			for _, e := range entries {
+				if !strings.HasPrefix(e.Name(), ".") {
+					names = append(names, e.Name())
+				}
+			}
+			near := suggest.Closest(p, names)
+			if near == "" {
+				return ""
+			}
+			parts[i], next, changed = near, filepath.Join(cur, near), true
+		}
+		cur = next
+	}
+	if !changed || !inside(root, cur) {
+		return ""
+	}
+	out := strings.Join(parts, "/")
+	if strings.HasPrefix(rel, "./") {
+		out = "./" + out
+	}
+	return out
 }

@@ -348,3 +348,34 @@ func TestLoadDigest(t *testing.T) {
 }
 
 var timeZero = time.Unix(0, 0)
+
+// TestClosest checks the path suggested for one that does not exist.
+func TestClosest(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"environments/dev", "environments/staging", "environments/production", "katalog/identity", ".hidden"} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "katalog", "identity", "keycloak.yaml"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ rel, want string }{
+		{"./environments/stagin", "./environments/staging"},
+		{"environments/prod", ""}, // too far from production
+		{"./enviroments/dev", "./environments/dev"},
+		{"./enviroments/deev", "./environments/dev"},
+		{"katalog/identity/keycloack.yaml", "katalog/identity/keycloak.yaml"},
+		{"./environments/qa", ""},
+		{"./environments/dev", ""}, // exists: nothing to suggest
+		{".hiden", ""},             // dot-entries are not read, so not suggested
+	} {
+		if got := file.Closest(root, root, tt.rel); got != tt.want {
+			t.Errorf("Closest(%q) = %q, want %q", tt.rel, got, tt.want)
+		}
+	}
+	_, _, err := file.Load(root, root, "./environments/stagin")
+	if err == nil || err.Error() != `path "./environments/stagin" does not exist; did you mean ./environments/staging?` {
+		t.Errorf("Load of a misspelt path: %v", err)
+	}
+}

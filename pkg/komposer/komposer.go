@@ -31,6 +31,10 @@ type Komposer struct {
 	Environments []Environment
 	Bundle       Bundle
 	Overrides    []*manifest.Doc
+	// PreAppliedCRDs (bundle.preAppliedCRDs) names, as plural.group, the
+	// CRDs the cluster has before a bundle is applied: a Katalog entry may
+	// name them without the bundle holding them.
+	PreAppliedCRDs []string
 }
 
 // Source is one entry of sources; exactly one of Path, OCI and Git is set.
@@ -204,7 +208,15 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, err
 	}
-	k := &Komposer{Display: display, Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle}
+	var pre struct {
+		Bundle struct {
+			CRDs []string `json:"preAppliedCRDs"`
+		} `json:"bundle"`
+	}
+	if err := json.Unmarshal(b, &pre); err != nil {
+		return nil, err
+	}
+	k := &Komposer{Display: display, Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle, PreAppliedCRDs: pre.Bundle.CRDs}
 	var errs []error
 	at := func(path ...string) manifest.Pos {
 		p, _ := doc.Position(path)

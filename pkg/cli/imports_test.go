@@ -30,6 +30,7 @@ func TestImports(t *testing.T) {
 		"pkg/compose":     {module + "pkg/cli"},
 		"pkg/scaffold":    {module + "pkg/cli", module + "pkg/compose"},
 		"pkg/workload":    {module},
+		"pkg/orkestra":    {module},
 	}
 	allowedInBundle := map[string]bool{"go.yaml.in/yaml/v3": true}
 	root := filepath.Join("..", "..")

@@ -52,7 +52,8 @@ func (kat *Katalog) resolveCRDFiles(problems *problemList) {
 			continue
 		}
 		k := kat.byID[id]
-		crds, _ := k.obj["spec"].(map[string]any)["crds"].(map[string]any)
+		spec, _ := k.obj["spec"].(map[string]any)
+		crds, _ := spec["crds"].(map[string]any)
 		for name, v := range crds {
 			e, _ := v.(map[string]any)
 			file, ok := e["crdFile"].(string)

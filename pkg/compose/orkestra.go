@@ -15,7 +15,7 @@ import (
 func (kat *Katalog) oneKatalog(problems *problemList) {
 	var first *entry
 	for _, id := range kat.IDs {
-		if id.Kind != orkestra.Kind {
+		if !orkestra.IsKatalog(id.Group, id.Kind) {
 			continue
 		}
 		e := kat.byID[id]

@@ -34,10 +34,23 @@ type Problem struct {
 	Msg   string
 }
 
-// IsKatalog reports whether a manifest is a Katalog of any apiVersion.
-func IsKatalog(m map[string]any) bool {
+// IsKatalog reports whether a manifest of an API group and kind is an
+// Orkestra Katalog of any version, this one or an older one
+// (orkestra.konductor.io, ork's former orkestra.orcra.io): kind Katalog in
+// a group named orkestra.*. A Katalog kind of another operator's group is
+// not Orkestra's.
+func IsKatalog(group, kind string) bool {
+	return kind == Kind && strings.HasPrefix(group, "orkestra.")
+}
+
+func isKatalog(m map[string]any) bool {
+	api, _ := m["apiVersion"].(string)
 	kind, _ := m["kind"].(string)
-	return kind == Kind
+	group := ""
+	if i := strings.LastIndexByte(api, '/'); i >= 0 {
+		group = api[:i]
+	}
+	return IsKatalog(group, kind)
 }
 
 // Check checks the manifests of one environment. preApplied names the CRDs
@@ -57,7 +70,7 @@ func Check(manifests []map[string]any, preApplied []string) []Problem {
 		external[n] = true
 	}
 	for i, m := range manifests {
-		if !IsKatalog(m) {
+		if !isKatalog(m) {
 			continue
 		}
 		if api, _ := m["apiVersion"].(string); api != APIVersion {

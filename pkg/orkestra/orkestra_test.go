@@ -103,6 +103,14 @@ func TestCheckAPIVersion(t *testing.T) {
 	}
 }
 
+func TestCheckOtherKatalogKinds(t *testing.T) {
+	// Another operator's kind Katalog is none of Orkestra's business.
+	ms := decode(t, "apiVersion: catalog.example.com/v1\nkind: Katalog\nmetadata: {name: k}\nspec: {crds: [1]}\n")
+	if got := Check(ms, nil); len(got) != 0 {
+		t.Errorf("got %+v", got)
+	}
+}
+
 func TestFindCycleIsStable(t *testing.T) {
 	edges := map[string][]string{"z": {"y"}, "y": {"z"}, "b": {"a"}, "a": {"b"}}
 	for range 20 {

@@ -33,6 +33,8 @@ const (
 	ManagedByLabel    = "app.kubernetes.io/managed-by"
 	crdGroup          = "apiextensions.k8s.io"
 	crdKind           = "CustomResourceDefinition"
+	katalogGroup      = "orkestra.orkspace.io" // the Orkestra runtime's Katalog
+	katalogKind       = "Katalog"
 	configMapMaxBytes = 1 << 20
 )
 
@@ -98,7 +100,9 @@ func (e *TooLargeError) Error() string {
 }
 
 // Encode renders the bundle's bytes: every CRD as its own document (sorted by
-// name), then the ConfigMap. The same Spec always gives the same bytes.
+// name), then the ConfigMap, whose katalog.yaml begins with the Orkestra
+// Katalog, if there is one, then the other manifests in order. The same Spec
+// always gives the same bytes.
 func Encode(s Spec) ([]byte, error) {
 	type item struct {
 		key [4]string
@@ -115,6 +119,15 @@ func Encode(s Spec) ([]byte, error) {
 	}
 	for _, l := range [][]item{crds, others} {
 		sort.Slice(l, func(i, j int) bool { return lessKey(l[i].key, l[j].key) })
+	}
+	// The Orkestra runtime decodes only the first document of katalog.yaml
+	// as its Katalog, so the Katalog (one per bundle) goes first.
+	for i, o := range others {
+		if o.key[0] == katalogGroup && o.key[1] == katalogKind {
+			copy(others[1:i+1], others[:i])
+			others[0] = o
+			break
+		}
 	}
 
 	lock := Lock{APIVersion: APIVersion, Kind: LockKind, Environment: s.Environment, Sources: s.Sources}

@@ -51,9 +51,9 @@ func crd(name string) m {
 func manifests() []map[string]any {
 	return []map[string]any{
 		obj("apps/v1", "Deployment", "apps", "web", m{"spec": m{"replicas": int64(3), "template": m{"spec": m{"containers": []any{m{"name": "app", "image": "web:1", "env": []any{m{"name": "A", "value": "1"}}}}}}}}),
-		crd("katalogs.orkestra.orcra.io"),
+		crd("widgets.example.com"),
 		obj("v1", "Namespace", "", "apps", nil),
-		obj("orkestra.orcra.io/v1", "Katalog", "orkestra-system", "orkestra", m{"spec": m{"crds": m{"postgres": m{"enabled": true, "ratio": 0.5}}}}),
+		obj("orkestra.orkspace.io/v1", "Katalog", "orkestra-system", "orkestra", m{"spec": m{"crds": m{"postgres": m{"enabled": true, "ratio": 0.5}}}}),
 		obj("v1", "ConfigMap", "apps", "b-config", m{"data": m{"when": "2024-01-02", "count": "3", "multi": "line one\nline two\n"}}),
 		obj("v1", "ConfigMap", "apps", "a-config", m{"data": m{"k": "v"}}),
 		crd("helloworlds.apps.orcra.io"),
@@ -118,7 +118,7 @@ func TestEncodeOrder(t *testing.T) {
 	if len(docs) != 3 {
 		t.Fatalf("got %d documents, want 2 CRDs and a ConfigMap:\n%s", len(docs), data)
 	}
-	for i, name := range []string{"helloworlds.apps.orcra.io", "katalogs.orkestra.orcra.io"} {
+	for i, name := range []string{"helloworlds.apps.orcra.io", "widgets.example.com"} {
 		if !strings.HasPrefix(docs[i], "apiVersion: apiextensions.k8s.io/v1\n") || !strings.Contains(docs[i], "kind: CustomResourceDefinition\n") || !strings.Contains(docs[i], "\nmetadata:\n  name: "+name+"\n") {
 			t.Errorf("document %d is not CRD %s:\n%s", i, name, docs[i])
 		}
@@ -142,7 +142,9 @@ func TestEncodeOrder(t *testing.T) {
 		ids = append(ids, fmt.Sprintf("%s %s %s %s", o["apiVersion"], o["kind"], ns, meta["name"]))
 	}
 	want := []string{
-		// The core group ("") first, then by group, kind, namespace, name.
+		// The Orkestra Katalog first (the runtime reads the first document),
+		// then the core group (""), then by group, kind, namespace, name.
+		"orkestra.orkspace.io/v1 Katalog orkestra-system orkestra",
 		"v1 ConfigMap  z-config",
 		"v1 ConfigMap apps a-config",
 		"v1 ConfigMap apps b-config",
@@ -150,14 +152,16 @@ func TestEncodeOrder(t *testing.T) {
 		"apps/v1 Deployment  cluster-wide",
 		"apps/v1 Deployment apps web",
 		"apps/v1 StatefulSet apps db",
-		"orkestra.orcra.io/v1 Katalog orkestra-system orkestra",
 	}
 	if !reflect.DeepEqual(ids, want) {
 		t.Errorf("Katalog order:\n%s\nwant\n%s", strings.Join(ids, "\n"), strings.Join(want, "\n"))
 	}
 	// The Katalog's keys are sorted.
 	katalog := b.Data[bundle.KatalogKey]
-	if i, j := strings.Index(katalog, "apiVersion: v1\nkind: ConfigMap"), strings.Index(katalog, "data:"); i < 0 || j < 0 || j < i {
+	if !strings.HasPrefix(katalog, "apiVersion: orkestra.orkspace.io/v1\nkind: Katalog\n") {
+		t.Errorf("katalog.yaml does not begin with the Katalog:\n%s", katalog)
+	}
+	if i := strings.Index(katalog, "apiVersion: v1\nkind: ConfigMap"); i < 0 || !strings.HasPrefix(katalog[i:], "apiVersion: v1\nkind: ConfigMap\nmetadata:") {
 		t.Errorf("Katalog keys not sorted:\n%s", katalog)
 	}
 }
@@ -199,7 +203,7 @@ func TestEncodeConfigMap(t *testing.T) {
 	if !reflect.DeepEqual(lock.Sources, spec(nil).Sources) {
 		t.Errorf("lock sources = %+v, want %+v", lock.Sources, spec(nil).Sources)
 	}
-	if len(lock.CRDs) != 2 || lock.CRDs[0].Name != "helloworlds.apps.orcra.io" || lock.CRDs[1].Name != "katalogs.orkestra.orcra.io" {
+	if len(lock.CRDs) != 2 || lock.CRDs[0].Name != "helloworlds.apps.orcra.io" || lock.CRDs[1].Name != "widgets.example.com" {
 		t.Fatalf("lock CRDs = %+v", lock.CRDs)
 	}
 	for i, c := range lock.CRDs {

@@ -135,7 +135,10 @@ func runGenerate(c *cli.Context) error {
 // summary counts a Katalog's manifests for one line of output.
 func summary(manifests, crds int) string {
 	s := fmt.Sprintf("%d manifests", manifests)
-	if crds > 0 {
+	switch {
+	case crds == 1:
+		s += ", 1 CRD"
+	case crds > 1:
 		s += fmt.Sprintf(", %d CRDs", crds)
 	}
 	return s

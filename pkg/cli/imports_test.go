@@ -32,6 +32,7 @@ func TestImports(t *testing.T) {
 		"pkg/workload":    {module},
 		"pkg/suggest":     {module},
 		"pkg/fieldpath":   {module},
+		"pkg/orkestra":    {module},
 	}
 	allowedInBundle := map[string]bool{"go.yaml.in/yaml/v3": true}
 	root := filepath.Join("..", "..")

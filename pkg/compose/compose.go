@@ -264,6 +264,8 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	}
 	layers = append(layers, b.overrides)
 	kat := b.merge(Env{Name: env.Name, Production: env.Production}, layers, problems)
+	kat.oneKatalog(problems)
+	kat.resolveCRDFiles(problems)
 	if s := b.snapshot; s != nil && s.Branch != "" {
 		// Built from a branch: the bundle says from which commit (and of
 		// which branch, not where this clone keeps it: the bytes must not
@@ -285,6 +287,10 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 		if len(*problems) > 0 {
 			return nil
 		}
+	}
+	b.checkOrkestra(kat, problems)
+	if len(*problems) > 0 {
+		return nil
 	}
 	if e := b.opts.Ephemeral; e != nil && env.Name == e.Name {
 		// Renamed last, so that policies name manifests as the Komposer

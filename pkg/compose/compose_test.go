@@ -953,7 +953,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := map[string][2]int{"dev": {9, 2}, "staging": {9, 2}, "production": {10, 2}}
+	counts := map[string][2]int{"dev": {9, 1}, "staging": {9, 1}, "production": {10, 1}}
 	var names []string
 	for _, b := range bundles {
 		names = append(names, b.Env.Name)

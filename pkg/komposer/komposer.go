@@ -35,6 +35,10 @@ type Komposer struct {
 	// PinImages resolves every container image to a digest, pinned in
 	// ork.lock (images: pin: true).
 	PinImages bool
+	// PreAppliedCRDs (bundle.preAppliedCRDs) names, as plural.group, the
+	// CRDs the cluster has before a bundle is applied: a Katalog entry may
+	// name them without the bundle holding them.
+	PreAppliedCRDs []string
 }
 
 // Source is one entry of sources; exactly one of Path, OCI and Git is set.
@@ -215,7 +219,15 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, err
 	}
-	k := &Komposer{Display: display, Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle, PinImages: raw.Images.Pin}
+	var pre struct {
+		Bundle struct {
+			CRDs []string `json:"preAppliedCRDs"`
+		} `json:"bundle"`
+	}
+	if err := json.Unmarshal(b, &pre); err != nil {
+		return nil, err
+	}
+	k := &Komposer{Display: display, Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle, PreAppliedCRDs: pre.Bundle.CRDs, PinImages: raw.Images.Pin}
 	var errs []error
 	at := func(path ...string) manifest.Pos {
 		p, _ := doc.Position(path)

@@ -45,9 +45,9 @@ type Plan struct {
 	Manifests      []ManifestChange // CRDs first, then the Katalog, each in bundle order
 	Pins           []PinChange
 	Images         []ImageChange // images whose digest moved under the same tag
-	Notes          []string  // what a reviewer should know besides the changes
-	Diff           bool      // a comparison of two environments (ork diff), not a plan
-	Overlays       *Overlays // for a Diff: the environments' overlays; when they differ, they are not in Pins
+	Notes          []string      // what a reviewer should know besides the changes
+	Diff           bool          // a comparison of two environments (ork diff), not a plan
+	Overlays       *Overlays     // for a Diff: the environments' overlays; when they differ, they are not in Pins
 }
 
 // Overlays are the overlays of the two environments a Diff compares, by

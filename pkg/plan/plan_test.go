@@ -286,7 +286,7 @@ env:
   - {name: DB_PASSWORD_FILE, value: /run/pw}
   - name: ADMIN_PASSWORD
     valueFrom: {secretKeyRef: {name: admin, key: password}}`},
-		{"keys", ID{Kind: "Katalog", Group: "orkestra.orcra.io"}, `
+		{"keys", ID{Kind: "Katalog", Group: "orkestra.orkspace.io"}, `
 spec:
   password: hunter2
   apiKey: 12345

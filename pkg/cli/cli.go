@@ -78,6 +78,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			validateCommand(),
 			planCommand(),
 			diffCommand(),
+			explainCommand(),
 			promoteCommand(),
 			verifyCommand(),
 			lockCommand(),

@@ -119,7 +119,7 @@ func (t *tracer) emit(op Op, v any) {
 // created reports a map written where base held no map: what base held is
 // discarded, and an empty patch map is itself the value set.
 func (t *tracer) created(base any, empty bool) {
-	if base != nil {
+	if m, ok := base.(map[string]any); base != nil && !(ok && m == nil) {
 		t.emit(Replace, base)
 	}
 	if empty {

@@ -129,6 +129,12 @@ func TestTrace(t *testing.T) {
 			want:  []string{"set a 2"},
 		},
 		{
+			name:  "a nil map as the base is no base",
+			base:  map[string]any(nil),
+			patch: m{"a": 1},
+			want:  []string{"set a 1"},
+		},
+		{
 			name:  "a top-level scalar",
 			base:  m{"a": 1},
 			patch: "x",

@@ -1,0 +1,833 @@
+package compose
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/orkdev/ork/pkg/manifest"
+	"github.com/orkdev/ork/pkg/merge"
+)
+
+// Target names one manifest of a Katalog: KIND[.GROUP]/[NAMESPACE/]NAME.
+type Target struct {
+	Kind      string // matched without regard to case, as kubectl does
+	Group     string // with HasGroup
+	HasGroup  bool
+	Namespace string // with HasNamespace
+	// HasNamespace is false for KIND/NAME, which names a cluster-scoped
+	// manifest or the only one of that kind and name in any namespace.
+	HasNamespace bool
+	Name         string
+}
+
+// ParseTarget reads KIND[.GROUP]/[NAMESPACE/]NAME, e.g.
+// Deployment/identity/keycloak or Deployment.apps/identity/keycloak.
+func ParseTarget(s string) (Target, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
+		return Target{}, fmt.Errorf("manifest %q: want KIND/NAME or KIND/NAMESPACE/NAME (e.g. Deployment/identity/keycloak)", s)
+	}
+	var t Target
+	t.Kind, t.Group, t.HasGroup = strings.Cut(parts[0], ".")
+	if t.Kind == "" {
+		return Target{}, fmt.Errorf("manifest %q: no kind before the group", s)
+	}
+	if len(parts) == 3 {
+		t.Namespace, t.HasNamespace = parts[1], true
+	}
+	t.Name = parts[len(parts)-1]
+	return t, nil
+}
+
+// String writes the target as ParseTarget reads it.
+func (t Target) String() string {
+	s := t.Kind
+	if t.HasGroup {
+		s += "." + t.Group
+	}
+	if t.HasNamespace {
+		s += "/" + t.Namespace
+	}
+	return s + "/" + t.Name
+}
+
+// targetOf is how a user names a manifest on the command line.
+func targetOf(id manifest.ID) string {
+	if id.Namespace != "" {
+		return id.Kind + "/" + id.Namespace + "/" + id.Name
+	}
+	return id.Kind + "/" + id.Name
+}
+
+// matches reports whether the manifest id is one the target may name.
+func (t Target) matches(id manifest.ID) bool {
+	return strings.EqualFold(id.Kind, t.Kind) && id.Name == t.Name &&
+		(!t.HasGroup || id.Group == t.Group) &&
+		(!t.HasNamespace || id.Namespace == t.Namespace)
+}
+
+// Explanation says where a value of one environment's Katalog came from:
+// the final value, then each change to it in the order it was made. Its
+// JSON form (ork explain --format json) is stable: fields are added, never
+// renamed or removed, while format_version stays 1.
+type Explanation struct {
+	FormatVersion int         `json:"format_version"` // 1
+	Environment   string      `json:"environment"`
+	Manifest      manifest.ID `json:"manifest"`
+	APIVersion    string      `json:"api_version"`
+	// Path is the field explained, as ork diff writes it; "" for the
+	// whole manifest.
+	Path string `json:"path"`
+	// Exists is false when the field is not in the final manifest (a
+	// layer deleted it); Value is then absent.
+	Exists bool `json:"exists"`
+	Value  any  `json:"value,omitempty"`
+	// Steps are the changes to the value and to the fields below it (and
+	// the layers' changes to a field above it, such as its parent's
+	// deletion), in order: the layers as merged, then the templates, the
+	// schema's defaults and the policies.
+	Steps []Step `json:"steps"`
+}
+
+// Step is one change to a value.
+type Step struct {
+	// Action is one of:
+	//   added      a layer wrote the map or list at Path where there was none
+	//   set        a layer wrote a value where there was none
+	//   changed    a layer wrote another value than the one there
+	//   unchanged  a layer wrote the value that was already there
+	//   deleted    a layer deleted it (key: null, or $patch: delete)
+	//   replaced   a layer discarded it instead of merging into it (a map
+	//              over a scalar, or $patch: replace); what it wrote follows
+	//   template   a template in it was expanded ($ENV, ${env.name}, …)
+	//   domain     a domain map {default, environment} was resolved
+	//   default    the kind's CUE schema filled it in
+	//   completed  the kind's CUE schema changed it
+	//   policy     a CUE policy of the Komposer changed or filled it in
+	Action string `json:"action"`
+	Path   string `json:"path"` // as ork diff writes it; "" for the manifest
+	// Value is the value after the step (absent after deleted); Previous
+	// the value before it, when there was one.
+	Value    any `json:"value,omitempty"`
+	Previous any `json:"previous,omitempty"`
+	// Template is, for template, the string as written; for domain, the
+	// key of the domain map chosen (default in production, else
+	// environment).
+	Template string `json:"template,omitempty"`
+	// Where the step is written: a layer's file for the layers, templates
+	// and domain maps, a schema's file for defaults.
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
+	// Source is the source or overlay of the layer, "schema" or "policy".
+	Source string `json:"source,omitempty"`
+
+	path FieldPath
+}
+
+// touched reports whether a step changed the field at path: at it or below
+// it, or by deleting or replacing a value that held it.
+func touched(steps []Step, path FieldPath) bool {
+	for _, s := range steps {
+		if hasPrefix(s.path, path) {
+			return true
+		}
+		if hasPrefix(path, s.path) && (s.Action == "deleted" || s.Action == "replaced") {
+			if _, ok := valueAt(s.Previous, path[len(s.path):]); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tracer records, during an explaining build, how the manifests a Target
+// names were made. A nil *tracer records nothing: the normal build.
+type tracer struct {
+	target Target
+	byID   map[manifest.ID]*trace
+}
+
+// trace is how one manifest was made.
+type trace struct {
+	layers    []tracedLayer
+	merged    any // after the layers, before templates
+	expanded  any // after templates
+	completed any // after the schema
+}
+
+type tracedLayer struct {
+	doc    *manifest.Doc
+	events []merge.Event
+	after  any // the manifest after this layer
+}
+
+// of returns the trace of id, or nil when t is nil or does not trace id.
+func (t *tracer) of(id manifest.ID) *trace {
+	if t == nil || !t.target.matches(id) {
+		return nil
+	}
+	tr := t.byID[id]
+	if tr == nil {
+		tr = &trace{}
+		t.byID[id] = tr
+	}
+	return tr
+}
+
+// patch merges d into obj, tracing the merge when the manifest is traced.
+func (t *tracer) patch(obj map[string]any, d *manifest.Doc) any {
+	tr := t.of(d.ID)
+	if tr == nil {
+		return merge.Patch(obj, d.Object)
+	}
+	var events []merge.Event
+	merged := merge.Trace(obj, d.Object, func(e merge.Event) { events = append(events, e) })
+	tr.layers = append(tr.layers, tracedLayer{doc: d, events: events, after: deepCopy(merged)})
+	return merged
+}
+
+// completed records the traced manifests as the schema completed them.
+func (t *tracer) completed(kat *Katalog) {
+	if t == nil {
+		return
+	}
+	for id, tr := range t.byID {
+		if e := kat.byID[id]; e != nil {
+			tr.completed = deepCopy(e.obj)
+		}
+	}
+}
+
+// Explain builds the one environment opts names, tracing the merge of the
+// manifest target names, and explains the field at path of it (the whole
+// manifest when path is empty). The build is the normal one (pins resolved
+// as validate resolves them, nothing written) with the merge of that
+// manifest traced.
+func Explain(ctx context.Context, opts Options, target Target, path FieldPath) (*Explanation, error) {
+	if len(opts.Environments) != 1 || opts.Ephemeral != nil {
+		return nil, errors.New("explain: exactly one declared environment")
+	}
+	t := &tracer{target: target, byID: map[manifest.ID]*trace{}}
+	opts.trace = t
+	var kat *Katalog
+	if _, err := Walk(ctx, opts, func(_ int, k *Katalog) error { kat = k; return nil }); err != nil {
+		return nil, err
+	}
+	id, err := pickManifest(kat, target)
+	if err != nil {
+		return nil, err
+	}
+	final := kat.byID[id].obj
+	tr := t.byID[id]
+	if tr == nil {
+		tr = &trace{} // defined by a policy: no layer wrote it
+	}
+	path = normalize(path, final, tr.merged)
+	x := &Explanation{FormatVersion: 1, Environment: kat.Env.Name, Manifest: id, Path: path.String()}
+	x.APIVersion, _ = final["apiVersion"].(string)
+	x.Value, x.Exists = valueAt(final, path)
+	if !x.Exists {
+		x.Value = nil
+	}
+	x.Steps = append(x.Steps, tr.layerSteps(path)...)
+	x.Steps = append(x.Steps, tr.templateSteps(path, kat.Env.Production)...)
+	x.Steps = append(x.Steps, tr.schemaSteps(path, x.APIVersion, id.Kind, opts.Validator.DefaultAt)...)
+	x.Steps = append(x.Steps, changeSteps("policy", path, tr.completed, final, nil)...)
+	if !x.Exists && !touched(x.Steps, path) {
+		return nil, noField(kat.Env.Name, id, path, final)
+	}
+	return x, nil
+}
+
+// pickManifest finds the one manifest of kat that target names.
+func pickManifest(kat *Katalog, target Target) (manifest.ID, error) {
+	var found []manifest.ID
+	for _, id := range kat.IDs {
+		if target.matches(id) {
+			found = append(found, id)
+		}
+	}
+	if len(found) > 1 && !target.HasNamespace {
+		// KIND/NAME names the cluster-scoped manifest first.
+		var cluster []manifest.ID
+		for _, id := range found {
+			if id.Namespace == "" {
+				cluster = append(cluster, id)
+			}
+		}
+		if len(cluster) > 0 {
+			found = cluster
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		names := make([]string, len(kat.IDs))
+		for i, id := range kat.IDs {
+			names[i] = targetOf(id)
+		}
+		msg := fmt.Sprintf("environment %s has no manifest %s", kat.Env.Name, target)
+		close := closest(target.String(), names, 3)
+		if len(close) == 0 {
+			for i, id := range kat.IDs {
+				if id.Name == target.Name {
+					close = append(close, names[i])
+				}
+			}
+			slices.Sort(close)
+		}
+		if len(close) > 0 {
+			msg += "; the closest: " + strings.Join(close, ", ")
+		}
+		return manifest.ID{}, errors.New(msg)
+	}
+	var names []string
+	for _, id := range found {
+		names = append(names, id.Kind+"."+id.Group+"/"+strings.TrimPrefix(targetOf(id), id.Kind+"/"))
+	}
+	slices.Sort(names)
+	return manifest.ID{}, fmt.Errorf("%s names %d manifests of environment %s: %s; name one", target, len(found), kat.Env.Name, strings.Join(names, ", "))
+}
+
+// noField is the error for a field that is in no stage of the manifest.
+func noField(env string, id manifest.ID, path FieldPath, final map[string]any) error {
+	// The deepest part of the path that exists, and what it holds.
+	var parent any = final
+	n := 0
+	for ; n < len(path); n++ {
+		v, ok := valueAt(parent, path[n:n+1])
+		if !ok {
+			break
+		}
+		parent = v
+	}
+	msg := fmt.Sprintf("%s has no field %s in environment %s", id, path, env)
+	children := childSteps(parent)
+	if len(children) == 0 {
+		if n > 0 {
+			msg += fmt.Sprintf("; %s is %s", path[:n], show(parent))
+		}
+		return errors.New(msg)
+	}
+	want := FieldPath{path[n]}.String()
+	names := make([]string, len(children))
+	byName := map[string]FieldPath{}
+	for i, c := range children {
+		names[i] = FieldPath{c}.String()
+		byName[names[i]] = append(slices.Clip(path[:n]), c)
+	}
+	close := closest(want, names, 3)
+	if len(close) == 0 {
+		if n == 0 {
+			return errors.New(msg + "; it has " + strings.Join(names, ", "))
+		}
+		return errors.New(msg + "; " + path[:n].String() + " has " + strings.Join(names, ", "))
+	}
+	for i, c := range close {
+		close[i] = byName[c].String()
+	}
+	return errors.New(msg + "; the closest: " + strings.Join(close, ", "))
+}
+
+// childSteps lists the steps into v: its keys, its items by name when they
+// all have one, else by index.
+func childSteps(v any) []FieldStep {
+	switch x := v.(type) {
+	case map[string]any:
+		var out []FieldStep
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			out = append(out, FieldStep{Key: k})
+		}
+		return out
+	case []any:
+		var out []FieldStep
+		named := isNamedList(x)
+		for i, item := range x {
+			if named {
+				out = append(out, FieldStep{Name: item.(map[string]any)["name"].(string), Named: true})
+			} else {
+				out = append(out, FieldStep{Index: i, Indexed: true})
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// closest returns up to n of names nearest to want by edit distance, among
+// those near enough to be a likely typo.
+func closest(want string, names []string, n int) []string {
+	type cand struct {
+		name string
+		d    int
+	}
+	var cands []cand
+	limit := max(2, len(want)/3)
+	for _, name := range names {
+		d := editDistance(strings.ToLower(want), strings.ToLower(name))
+		if d <= limit {
+			cands = append(cands, cand{name, d})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		if a.d != b.d {
+			return a.d - b.d
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	var out []string
+	for _, c := range cands {
+		if len(out) == n {
+			break
+		}
+		if !slices.Contains(out, c.name) {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// normalize rewrites [N] steps into lists merged by name as [name=NAME],
+// the form the trace records, looking in the final manifest, else in the
+// merged one.
+func normalize(path FieldPath, values ...any) FieldPath {
+	out := slices.Clone(path)
+	for _, root := range values {
+		v := root
+		for i, s := range out {
+			if l, ok := v.([]any); ok && s.Indexed && s.Index < len(l) && isNamedList(l) {
+				out[i] = FieldStep{Name: l[s.Index].(map[string]any)["name"].(string), Named: true}
+			}
+			var ok bool
+			if v, ok = valueAt(v, out[i:i+1]); !ok {
+				break
+			}
+		}
+	}
+	return out
+}
+
+func isNamedList(l []any) bool {
+	for _, item := range l {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return false
+		}
+		if _, ok := m["name"].(string); !ok {
+			return false
+		}
+	}
+	return len(l) > 0
+}
+
+// valueAt returns the value at path within v.
+func valueAt(v any, path FieldPath) (any, bool) {
+	for _, s := range path {
+		switch {
+		case s.Named:
+			l, _ := v.([]any)
+			found := false
+			for _, item := range l {
+				if m, ok := item.(map[string]any); ok && m["name"] == s.Name {
+					v, found = m, true
+					break
+				}
+			}
+			if !found {
+				return nil, false
+			}
+		case s.Indexed:
+			l, _ := v.([]any)
+			if s.Index >= len(l) {
+				return nil, false
+			}
+			v = l[s.Index]
+		default:
+			m, _ := v.(map[string]any)
+			x, ok := m[s.Key]
+			if !ok {
+				return nil, false
+			}
+			v = x
+		}
+	}
+	return v, v != nil
+}
+
+// fieldPath converts a merge path.
+func fieldPath(p merge.Path) FieldPath {
+	out := make(FieldPath, len(p))
+	for i, s := range p {
+		if s.Item {
+			out[i] = FieldStep{Name: s.Name, Named: true}
+		} else {
+			out[i] = FieldStep{Key: s.Key}
+		}
+	}
+	return out
+}
+
+// hasPrefix reports whether prefix leads to p (or is p).
+func hasPrefix(p, prefix FieldPath) bool {
+	return len(prefix) <= len(p) && slices.Equal(p[:len(prefix)], prefix)
+}
+
+// selectorsOf is the path as manifest.Doc.Position reads it.
+func selectorsOf(p FieldPath) []string {
+	out := make([]string, len(p))
+	for i, s := range p {
+		switch {
+		case s.Named:
+			out[i] = "name=" + s.Name
+		case s.Indexed:
+			out[i] = strconv.Itoa(s.Index)
+		default:
+			out[i] = s.Key
+		}
+	}
+	return out
+}
+
+// layerSteps are the changes the layers made at, above and below path.
+func (tr *trace) layerSteps(path FieldPath) []Step {
+	var out []Step
+	var before any
+	for _, l := range tr.layers {
+		out = append(out, l.steps(before, path)...)
+		before = l.after
+	}
+	return out
+}
+
+// steps are the changes one layer made at, above and below path, in the
+// order they are written in its document; before is the manifest as the
+// earlier layers left it.
+func (l tracedLayer) steps(before any, path FieldPath) []Step {
+	var out []Step
+	_, had := valueAt(before, path)
+	now, has := valueAt(l.after, path)
+	if !had && has && isContainer(now) && hasAny(l.events, path) {
+		// The layer wrote the whole map or list: one step, not one
+		// per field.
+		s := Step{Action: "added", Path: path.String(), Value: now, path: path}
+		l.at(&s, path)
+		return []Step{s}
+	}
+	for _, e := range l.events {
+		p := fieldPath(e.Path)
+		if !hasPrefix(path, p) && !hasPrefix(p, path) {
+			continue
+		}
+		s := Step{Path: p.String(), path: p}
+		prev, existed := valueAt(before, p)
+		switch e.Op {
+		case merge.Set:
+			s.Value = e.Value
+			switch {
+			case !existed:
+				s.Action = "set"
+			case sameValue(prev, e.Value):
+				if len(p) > len(path) && mechanical(p) {
+					continue // a name or identity field, written to say what is patched
+				}
+				s.Action = "unchanged"
+			default:
+				s.Action, s.Previous = "changed", prev
+			}
+		case merge.Delete:
+			s.Action, s.Previous = "deleted", e.Value
+		case merge.Replace:
+			s.Action, s.Previous = "replaced", e.Value
+		}
+		l.at(&s, p)
+		out = append(out, s)
+	}
+	slices.SortStableFunc(out, func(a, b Step) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	return out
+}
+
+// at sets where in the layer's document the value at path is written.
+func (l tracedLayer) at(s *Step, path FieldPath) {
+	pos, ok := l.doc.Position(selectorsOf(path))
+	if !ok {
+		pos = l.doc.Pos
+	}
+	s.File, s.Line, s.Column, s.Source = pos.File, pos.Line, pos.Col, l.doc.Source
+}
+
+// hasAny reports whether some event is at or below path.
+func hasAny(events []merge.Event, path FieldPath) bool {
+	for _, e := range events {
+		if hasPrefix(fieldPath(e.Path), path) {
+			return true
+		}
+	}
+	return false
+}
+
+// mechanical reports whether p is a field a layer writes to say what it
+// patches rather than to change it: an item's name, or the manifest's
+// apiVersion, kind, name and namespace.
+func mechanical(p FieldPath) bool {
+	switch p.String() {
+	case "apiVersion", "kind", "metadata.name", "metadata.namespace":
+		return true
+	}
+	return len(p) >= 2 && p[len(p)-2].Named && p[len(p)-1].Key == "name"
+}
+
+func isContainer(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return true
+	}
+	return false
+}
+
+// templateSteps are the templates and domain maps expanded at and below
+// path.
+func (tr *trace) templateSteps(path FieldPath, production bool) []Step {
+	var out []Step
+	for _, c := range changes(path, tr.merged, tr.expanded) {
+		s := Step{Path: c.path.String(), Value: c.new, path: c.path}
+		written := c.path
+		if d, ok := c.old.(map[string]any); ok && isDomainMap(d) {
+			pick := "environment"
+			if production {
+				pick = "default"
+			}
+			s.Action, s.Template, s.Previous = "domain", pick, d[pick]
+			written = append(slices.Clip(c.path), FieldStep{Key: pick})
+		} else {
+			s.Action, s.Previous = "template", c.old
+			if str, ok := c.old.(string); ok {
+				s.Template = str
+			}
+		}
+		tr.lastWritten(&s, written)
+		out = append(out, s)
+	}
+	return out
+}
+
+// lastWritten sets where the last layer that wrote the value at path
+// wrote it.
+func (tr *trace) lastWritten(s *Step, path FieldPath) {
+	for i := len(tr.layers) - 1; i >= 0; i-- {
+		l := tr.layers[i]
+		for _, e := range slices.Backward(l.events) {
+			if e.Op != merge.Delete && hasPrefix(path, fieldPath(e.Path)) {
+				l.at(s, path)
+				return
+			}
+		}
+	}
+}
+
+// schemaSteps are the values the kind's schema filled in or changed at and
+// below path; defaultAt says where a default is written.
+func (tr *trace) schemaSteps(path FieldPath, apiVersion, kind string, defaultAt func(apiVersion, kind string, path []string) (manifest.Pos, bool)) []Step {
+	return changeSteps("completed", path, tr.expanded, tr.completed, func(s *Step, p FieldPath) {
+		if s.Previous != nil {
+			return
+		}
+		s.Action, s.Source = "default", "schema"
+		if pos, ok := defaultAt(apiVersion, kind, selectorsOf(p)); ok {
+			s.File, s.Line, s.Column = pos.File, pos.Line, pos.Col
+		}
+	})
+}
+
+// changeSteps are the differences between two stages of the manifest at
+// and below path, as steps of the given action; edit may refine each.
+func changeSteps(action string, path FieldPath, old, new any, edit func(*Step, FieldPath)) []Step {
+	if old == nil {
+		return nil // the manifest did not reach this stage (a policy's)
+	}
+	var out []Step
+	for _, c := range changes(path, old, new) {
+		s := Step{Action: action, Path: c.path.String(), Value: c.new, Previous: c.old, path: c.path}
+		if action == "policy" {
+			s.Source = "policy"
+		}
+		if edit != nil {
+			edit(&s, c.path)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+type change struct {
+	path     FieldPath
+	old, new any // nil where absent
+}
+
+// changes lists the differences between two versions of a manifest at and
+// below path, field by field: maps by key, lists merged by name by name,
+// other values whole.
+func changes(path FieldPath, oldRoot, newRoot any) []change {
+	o, _ := valueAt(oldRoot, path)
+	n, _ := valueAt(newRoot, path)
+	var out []change
+	var walk func(p FieldPath, o, n any)
+	walk = func(p FieldPath, o, n any) {
+		if sameValue(o, n) {
+			return
+		}
+		om, oIsMap := o.(map[string]any)
+		nm, nIsMap := n.(map[string]any)
+		if oIsMap && nIsMap && !isDomainMap(om) {
+			keys := slices.Collect(maps.Keys(om))
+			for k := range nm {
+				if _, ok := om[k]; !ok {
+					keys = append(keys, k)
+				}
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				walk(append(slices.Clip(p), FieldStep{Key: k}), om[k], nm[k])
+			}
+			return
+		}
+		ol, oIsList := o.([]any)
+		nl, nIsList := n.([]any)
+		if oIsList && nIsList && isNamedList(ol) && isNamedList(nl) {
+			seen := map[string]bool{}
+			for _, l := range [][]any{ol, nl} {
+				for _, item := range l {
+					name := item.(map[string]any)["name"].(string)
+					if seen[name] {
+						continue
+					}
+					seen[name] = true
+					step := FieldStep{Name: name, Named: true}
+					ov, _ := valueAt(ol, FieldPath{step})
+					nv, _ := valueAt(nl, FieldPath{step})
+					walk(append(slices.Clip(p), step), ov, nv)
+				}
+			}
+			return
+		}
+		out = append(out, change{path: p, old: o, new: n})
+	}
+	walk(path, o, n)
+	return out
+}
+
+// sameValue compares two values, numbers by value whatever their Go type
+// (the schema may give an int where YAML gave an int64).
+func sameValue(a, b any) bool {
+	if fa, ok := number(a); ok {
+		fb, ok := number(b)
+		return ok && fa == fb
+	}
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !sameValue(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !sameValue(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+// deepCopy copies a value built of maps, lists and scalars.
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
+}
+
+// show formats a value on one line: scalars as JSON writes them, maps and
+// lists as compact JSON.
+func show(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}

@@ -292,7 +292,11 @@ func pickManifest(kat *Katalog, target Target) (manifest.ID, error) {
 	}
 	var names []string
 	for _, id := range found {
-		names = append(names, id.Kind+"."+id.Group+"/"+strings.TrimPrefix(targetOf(id), id.Kind+"/"))
+		t := targetOf(id)
+		if id.Group != "" {
+			t = id.Kind + "." + id.Group + strings.TrimPrefix(t, id.Kind)
+		}
+		names = append(names, t)
 	}
 	slices.Sort(names)
 	return manifest.ID{}, fmt.Errorf("%s names %d manifests of environment %s: %s; name one", target, len(found), kat.Env.Name, strings.Join(names, ", "))

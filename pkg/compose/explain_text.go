@@ -101,6 +101,9 @@ func (s Step) text() string {
 	case "template":
 		return "template " + show(s.Previous) + " -> " + show(s.Value)
 	case "domain":
+		if sameValue(s.Previous, s.Value) {
+			return "domain map: " + s.Template + " " + show(s.Value)
+		}
 		return "domain map: " + s.Template + " " + show(s.Previous) + " -> " + show(s.Value)
 	case "default":
 		return "default " + show(s.Value)

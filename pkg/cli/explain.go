@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/orkdev/ork/pkg/compose"
+	"github.com/orkdev/ork/pkg/plan"
 )
 
 func explainCommand() *cli.Command {
@@ -64,6 +65,7 @@ func runExplain(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	x.Mask(plan.MaskAt) // secrets never reach the output, as in a plan
 	if format == "json" {
 		return x.WriteJSON(c.App.Writer)
 	}

@@ -94,6 +94,32 @@ type Explanation struct {
 	// deletion), in order: the layers as merged, then the templates, the
 	// schema's defaults and the policies.
 	Steps []Step `json:"steps"`
+
+	path FieldPath
+}
+
+// Mask replaces every value of the explanation with what mask makes of it,
+// given the manifest and the value's path (as manifest.Doc.Position reads
+// paths): ork explain hides what looks like a secret, as ork plan does.
+func (x *Explanation) Mask(mask func(id manifest.ID, path []string, v any) any) {
+	if x.Value != nil {
+		x.Value = mask(x.Manifest, selectorsOf(x.path), x.Value)
+	}
+	for i := range x.Steps {
+		s := &x.Steps[i]
+		p := selectorsOf(s.path)
+		if s.Value != nil {
+			s.Value = mask(x.Manifest, p, s.Value)
+		}
+		if s.Previous != nil {
+			s.Previous = mask(x.Manifest, p, s.Previous)
+		}
+		if s.Action == "template" && s.Template != "" {
+			if t, ok := mask(x.Manifest, p, s.Template).(string); ok {
+				s.Template = t
+			}
+		}
+	}
 }
 
 // Step is one change to a value.
@@ -231,7 +257,7 @@ func Explain(ctx context.Context, opts Options, target Target, path FieldPath) (
 		tr = &trace{} // defined by a policy: no layer wrote it
 	}
 	path = normalize(path, final, tr.merged)
-	x := &Explanation{FormatVersion: 1, Environment: kat.Env.Name, Manifest: id, Path: path.String()}
+	x := &Explanation{FormatVersion: 1, Environment: kat.Env.Name, Manifest: id, Path: path.String(), path: path}
 	x.APIVersion, _ = final["apiVersion"].(string)
 	x.Value, x.Exists = valueAt(final, path)
 	if !x.Exists {

@@ -263,6 +263,14 @@ func Explain(ctx context.Context, opts Options, target Target, path FieldPath) (
 	if !x.Exists {
 		x.Value = nil
 	}
+	if len(tr.layers) == 0 && x.Exists {
+		// No layer wrote the manifest: a policy defined it.
+		s := Step{Action: "policy", Path: x.Path, Value: x.Value, Source: "policy", path: path}
+		if pos, ok := opts.Validator.DefinedAt(kat.Env, id.Kind, policyKey(id)); ok {
+			s.File, s.Line, s.Column = pos.File, pos.Line, pos.Col
+		}
+		x.Steps = append(x.Steps, s)
+	}
 	x.Steps = append(x.Steps, tr.layerSteps(path)...)
 	x.Steps = append(x.Steps, tr.templateSteps(path, kat.Env.Production)...)
 	x.Steps = append(x.Steps, tr.schemaSteps(path, x.APIVersion, id.Kind, opts.Validator.DefaultAt)...)

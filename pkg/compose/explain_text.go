@@ -43,7 +43,7 @@ func (x *Explanation) WriteText(w io.Writer) error {
 				b.WriteString(":" + strconv.Itoa(s.Line) + ":" + strconv.Itoa(s.Column))
 			}
 			b.WriteString(": ")
-		case s.Source != "":
+		case s.Source != "" && s.Source != "policy": // a policy's step says so
 			b.WriteString(s.Source + ": ")
 		}
 		if s.Path != x.Path {
@@ -84,8 +84,17 @@ func (s Step) text() string {
 		return "set to " + show(s.Value) + ", unchanged"
 	case "changed", "completed", "policy":
 		verb := "changed"
-		if s.Action == "completed" {
+		switch s.Action {
+		case "completed":
 			verb = "completed by the schema:"
+		case "policy":
+			verb = "changed by a policy:"
+			if s.Previous == nil && isContainer(s.Value) {
+				return "defined by a policy"
+			}
+			if s.Previous == nil {
+				return "set by a policy to " + show(s.Value)
+			}
 		}
 		if s.Previous == nil {
 			return "set to " + show(s.Value)

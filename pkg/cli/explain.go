@@ -65,6 +65,9 @@ func runExplain(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if g.quiet {
+		return nil // the field exists: that is the answer
+	}
 	x.Mask(plan.MaskAt) // secrets never reach the output, as in a plan
 	if format == "json" {
 		return x.WriteJSON(c.App.Writer)

@@ -495,4 +495,3 @@ func selectorsOf(p FieldPath) []string {
 	}
 	return out
 }
-

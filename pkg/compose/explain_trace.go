@@ -124,12 +124,7 @@ func (l tracedLayer) steps(before any, path FieldPath) []Step {
 		l.at(&s, p)
 		out = append(out, s)
 	}
-	slices.SortStableFunc(out, func(a, b Step) int {
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		return a.Column - b.Column
-	})
+	slices.SortStableFunc(out, byPosition)
 	return out
 }
 
@@ -194,7 +189,19 @@ func (tr *trace) templateSteps(path FieldPath, production bool) []Step {
 		tr.lastWritten(&s, written)
 		out = append(out, s)
 	}
+	slices.SortStableFunc(out, byPosition) // as they are written
 	return out
+}
+
+// byPosition orders steps by file, line and column.
+func byPosition(a, b Step) int {
+	if c := strings.Compare(a.File, b.File); c != 0 {
+		return c
+	}
+	if a.Line != b.Line {
+		return a.Line - b.Line
+	}
+	return a.Column - b.Column
 }
 
 // lastWritten sets where the last layer that wrote the value at path

@@ -124,8 +124,7 @@ spec:
 				"added spec.template.spec.containers[name=app].env at l1.yaml:12:13",
 				`changed spec.template.spec.containers[name=app].env[name=B].value "3" (was "2") at l2.yaml:10:32`,
 				`deleted spec.template.spec.containers[name=app].env[name=A] (was {"name":"A","value":"1"}) at l2.yaml:11:15`,
-				`set spec.template.spec.containers[name=app].env[name=C].name "C" at l2.yaml:12:22`,
-				`set spec.template.spec.containers[name=app].env[name=C].value "4" at l2.yaml:12:32`,
+				`added spec.template.spec.containers[name=app].env[name=C] at l2.yaml:12:15`,
 			},
 		},
 		{
@@ -150,7 +149,7 @@ spec:
 			name:   "the whole manifest: added, then each change",
 			layers: []string{base, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop, labels: {a: b}}\n"},
 			path:   "",
-			want:   []string{"added  at l1.yaml:1:1", `set metadata.labels.a "b" at l2.yaml:3:52`},
+			want:   []string{"added  at l1.yaml:1:1", `added metadata.labels at l2.yaml:3:48`},
 		},
 	}
 	for _, tt := range tests {

@@ -95,9 +95,20 @@ func (l tracedLayer) steps(before any, path FieldPath) []Step {
 		l.at(&s, path)
 		return []Step{s}
 	}
+	added := map[string]bool{}
 	for _, e := range l.events {
 		p := fieldPath(e.Path)
 		if !hasPrefix(path, p) && !hasPrefix(p, path) {
+			continue
+		}
+		if top, v, ok := newContainer(before, l.after, path, p); ok {
+			// Below path, a map or an item this layer added: one step.
+			if key := top.String(); !added[key] {
+				added[key] = true
+				s := Step{Action: "added", Path: key, Value: v, path: top}
+				l.at(&s, top)
+				out = append(out, s)
+			}
 			continue
 		}
 		s := Step{Path: p.String(), path: p}
@@ -126,6 +137,21 @@ func (l tracedLayer) steps(before any, path FieldPath) []Step {
 	}
 	slices.SortStableFunc(out, byPosition)
 	return out
+}
+
+// newContainer finds, between path and p (below path, above p), the
+// outermost map or list that before lacks and after has.
+func newContainer(before, after any, path, p FieldPath) (FieldPath, any, bool) {
+	for k := len(path) + 1; k < len(p); k++ {
+		if _, ok := valueAt(before, p[:k]); ok {
+			continue
+		}
+		if v, ok := valueAt(after, p[:k]); ok && isContainer(v) {
+			return p[:k], v, true
+		}
+		return nil, nil, false
+	}
+	return nil, nil, false
 }
 
 // at sets where in the layer's document the value at path is written.

@@ -181,6 +181,16 @@ func Explain(ctx context.Context, opts Options, target Target, path FieldPath) (
 	if len(opts.Environments) != 1 || opts.Ephemeral != nil {
 		return nil, errors.New("explain: exactly one declared environment")
 	}
+	if name := opts.Environments[0]; opts.Komposer != nil {
+		if _, ok := opts.Komposer.Environment(name); !ok {
+			known := opts.Komposer.EnvironmentNames()
+			msg := fmt.Sprintf("%s: unknown environment %q (known: %s)", opts.Komposer.Display, name, strings.Join(known, ", "))
+			if close := closest(name, known, 3); len(close) > 0 {
+				msg += "; the closest: " + strings.Join(close, ", ")
+			}
+			return nil, errors.New(msg)
+		}
+	}
 	t := &tracer{target: target, byID: map[manifest.ID]*trace{}}
 	opts.trace = t
 	var kat *Katalog
@@ -342,7 +352,7 @@ func childSteps(v any) []FieldStep {
 }
 
 // closest returns up to n of names nearest to want by edit distance, among
-// those near enough to be a likely typo.
+// those near enough to be a likely typo and those that start with want.
 func closest(want string, names []string, n int) []string {
 	type cand struct {
 		name string
@@ -350,9 +360,11 @@ func closest(want string, names []string, n int) []string {
 	}
 	var cands []cand
 	limit := max(2, len(want)/3)
+	lw := strings.ToLower(want)
 	for _, name := range names {
-		d := editDistance(strings.ToLower(want), strings.ToLower(name))
-		if d <= limit {
+		ln := strings.ToLower(name)
+		d := editDistance(lw, ln)
+		if d <= limit || want != "" && strings.HasPrefix(ln, lw) { // a typo, or cut short
 			cands = append(cands, cand{name, d})
 		}
 	}

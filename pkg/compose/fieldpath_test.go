@@ -111,6 +111,8 @@ func TestClosest(t *testing.T) {
 		{"templat", []string{"template"}},
 		{"stratgey", []string{"strategy"}},
 		{"nothing", nil},
+		{"rep", []string{"replicas"}},
+		{"s", []string{"selector", "strategy"}},
 	}
 	for _, tt := range tests {
 		if got := closest(tt.want, names, 3); !reflect.DeepEqual(got, tt.got) {

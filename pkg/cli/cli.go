@@ -84,6 +84,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			validateCommand(),
 			planCommand(),
 			diffCommand(),
+			explainCommand(),
 			promoteCommand(),
 			verifyCommand(),
 			lockCommand(),

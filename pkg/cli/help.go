@@ -51,6 +51,11 @@ ork diff staging production --ignore-env-values
 
 # For a machine; exit 2 when they differ
 ork diff dev staging --format json --exit-code`,
+	"explain": `# Why does production run this many replicas of keycloak?
+ork explain --env production Deployment/identity/keycloak spec.replicas
+
+# Every layer that touched one container's image, for a machine
+ork explain --env staging Deployment/identity/keycloak 'spec.template.spec.containers[name=keycloak].image' --format json`,
 	"promote": `# Preview, then promote dev's pins to staging
 ork promote --from dev --to staging --dry-run
 ork promote --from dev --to staging`,

@@ -20,7 +20,6 @@ import (
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/lock"
 	"github.com/orkdev/ork/pkg/manifest"
-	"github.com/orkdev/ork/pkg/merge"
 	"github.com/orkdev/ork/pkg/schema"
 	"github.com/orkdev/ork/pkg/source"
 	"github.com/orkdev/ork/pkg/source/git"
@@ -59,6 +58,9 @@ type Options struct {
 	// updateImages re-resolves the image pins of environments without
 	// after (ork lock --update).
 	updateImages bool
+
+	// trace, set by Explain, records how the manifests it names are made.
+	trace *tracer
 }
 
 // Katalog is one environment's completed, validated Katalog.
@@ -278,6 +280,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	if len(*problems) > 0 {
 		return nil
 	}
+	b.opts.trace.completed(kat)
 	var policies []schema.PolicyFile
 	for _, l := range layers {
 		policies = append(policies, l.policies...)
@@ -491,14 +494,21 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 					kat.Additions = append(kat.Additions, Addition{ID: d.ID, Pos: d.Pos, Source: d.Source})
 				}
 			}
-			merged := merge.Patch(e.obj, d.Object)
+			merged := b.opts.trace.patch(e.obj, d)
 			e.obj, _ = merged.(map[string]any)
 			e.docs = append(e.docs, d)
 		}
 	}
 	for _, id := range kat.IDs {
 		e := kat.byID[id]
+		tr := b.opts.trace.of(id)
+		if tr != nil {
+			tr.merged = deepCopy(e.obj)
+		}
 		_, errs := expand(e.obj, tmpl, b.k.SecretDeclared)
+		if tr != nil {
+			tr.expanded = deepCopy(e.obj)
+		}
 		for _, te := range errs {
 			pos, src := e.locate(te.path)
 			msg := te.msg

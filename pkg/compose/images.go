@@ -119,26 +119,6 @@ func setPath(v any, path []string, val any) any {
 	return v
 }
 
-// fieldPath shows a path into obj as plans do: list items by name when
-// they have one (containers[name=app].image), else by index.
-func fieldPath(obj any, path []string) string {
-	var b strings.Builder
-	for i, sel := range selectors(obj, path) {
-		switch {
-		case strings.HasPrefix(sel, "name="):
-			b.WriteString("[" + sel + "]")
-		case isIndex(lookupAny(obj, path[:i])):
-			b.WriteString("[" + sel + "]")
-		default:
-			if i > 0 {
-				b.WriteString(".")
-			}
-			b.WriteString(sel)
-		}
-	}
-	return b.String()
-}
-
 // lookupAny returns the value at path, through maps and lists.
 func lookupAny(v any, path []string) any {
 	for _, p := range path {
@@ -156,11 +136,6 @@ func lookupAny(v any, path []string) any {
 		}
 	}
 	return v
-}
-
-func isIndex(parent any) bool {
-	_, ok := parent.([]any)
-	return ok
 }
 
 // imageDigest is one image's resolution, made once per run however many
@@ -186,7 +161,7 @@ func (b *builder) images(ctx context.Context, env komposer.Environment, kat *Kat
 		for _, u := range imageUses(id, e.obj) {
 			report := func(format string, args ...any) {
 				pos, src := e.locate(u.path)
-				problems.add(problem{pos: pos, source: src, env: env.Name, subject: id.String(), msg: fieldPath(e.obj, u.path) + ": " + fmt.Sprintf(format, args...)})
+				problems.add(problem{pos: pos, source: src, env: env.Name, subject: id.String(), msg: pathMsg(u.path, e.obj, fmt.Sprintf(format, args...))})
 			}
 			img, err := oci.ParseImage(u.value)
 			if err != nil {

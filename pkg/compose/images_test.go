@@ -106,16 +106,4 @@ func TestSetPathCopies(t *testing.T) {
 	if got := lookupAny(shared, []string{"spec", "containers", "0", "image"}); got != "a:1" {
 		t.Errorf("the shared object changed: %v", got)
 	}
-	for _, tc := range []struct {
-		path []string
-		want string
-	}{
-		{[]string{"spec", "containers", "0", "image"}, "spec.containers[name=a].image"},
-		{[]string{"spec", "containers", "5", "image"}, "spec.containers[5].image"},
-		{[]string{"spec"}, "spec"},
-	} {
-		if got := fieldPath(shared, tc.path); got != tc.want {
-			t.Errorf("fieldPath(%v) = %q, want %q", tc.path, got, tc.want)
-		}
-	}
 }

@@ -11,7 +11,8 @@ import (
 // FuzzPatch decodes a base and a patch from JSON and checks what must hold
 // for any input: Patch does not panic, does not modify or share the patch,
 // leaves no delete directive in the named lists it merged, and a patch of
-// plain maps and scalars is idempotent.
+// plain maps and scalars is idempotent; Trace merges exactly as Patch does,
+// and its events, replayed, give the same result.
 func FuzzPatch(f *testing.F) {
 	f.Add([]byte(`{"a":1,"b":{"c":2}}`), []byte(`{"b":{"c":null,"d":3},"e":null}`))
 	f.Add([]byte(`{"env":[{"name":"A","value":"1"},{"name":"B"}]}`), []byte(`{"env":[{"name":"B","$patch":"delete"},{"name":"C"}]}`))
@@ -37,6 +38,16 @@ func FuzzPatch(f *testing.F) {
 			again := merge.Patch(deepCopy(got), patch)
 			if !reflect.DeepEqual(again, got) {
 				t.Fatalf("Patch is not idempotent for %s:\nonce  %s\ntwice %s", patchJSON, show(got), show(again))
+			}
+		}
+		var events []merge.Event
+		traced := merge.Trace(deepCopy(base), patch, func(e merge.Event) { events = append(events, e) })
+		if !reflect.DeepEqual(traced, got) {
+			t.Fatalf("Trace(%s, %s) = %s, Patch = %s", baseJSON, patchJSON, show(traced), show(got))
+		}
+		if !baseHasDirective && isNamedThroughout(base) {
+			if replayed := replay(deepCopy(base), events); !reflect.DeepEqual(replayed, got) {
+				t.Fatalf("the events of Trace(%s, %s) replayed give %s, the merge %s", baseJSON, patchJSON, show(replayed), show(got))
 			}
 		}
 		scribble(got)
@@ -140,6 +151,35 @@ func plain(v any) bool {
 	case map[string]any:
 		for _, e := range t {
 			if !plain(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isNamedThroughout reports whether no list in v holds two items of one
+// name, where replay (which finds items by name) could not tell them apart.
+func isNamedThroughout(v any) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		for _, e := range t {
+			if !isNamedThroughout(e) {
+				return false
+			}
+		}
+	case []any:
+		seen := map[string]bool{}
+		for _, e := range t {
+			if m, ok := e.(map[string]any); ok {
+				if n, ok := m["name"].(string); ok {
+					if seen[n] {
+						return false
+					}
+					seen[n] = true
+				}
+			}
+			if !isNamedThroughout(e) {
 				return false
 			}
 		}

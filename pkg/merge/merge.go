@@ -8,8 +8,12 @@ package merge
 // never reaches the result.
 const DeleteDirective = "$patch"
 
-// withoutDirective returns a copy of m without its $patch key.
-func withoutDirective(m map[string]any) map[string]any {
+// withoutDirective returns m without its $patch key: m itself when it has
+// no directive, else a copy.
+func withoutDirective(m map[string]any, directive string) map[string]any {
+	if directive == "" {
+		return m
+	}
 	out := make(map[string]any, len(m))
 	for k, v := range m {
 		if k != DeleteDirective {
@@ -27,29 +31,49 @@ func withoutDirective(m map[string]any) map[string]any {
 //
 // Patch may modify base and reuse its parts, but never modifies patch nor
 // shares its parts with the result, so one patch can be applied many times.
-func Patch(base, patch any) any {
+func Patch(base, patch any) any { return apply(base, patch, nil) }
+
+// apply is Patch, reporting each change to t when t is not nil. The normal
+// build passes nil and pays only for the nil checks.
+func apply(base, patch any, t *tracer) any {
 	switch p := patch.(type) {
 	case map[string]any:
 		b, ok := base.(map[string]any)
 		if !ok || b == nil {
+			if t != nil {
+				t.created(base, len(p) == 0)
+			}
 			b = make(map[string]any, len(p))
+		}
+		if t != nil {
+			t.mapKeys(b, p)
+			return b
 		}
 		for k, v := range p {
 			if v == nil {
 				delete(b, k)
 				continue
 			}
-			b[k] = Patch(b[k], v)
+			b[k] = apply(b[k], v, nil)
 		}
 		return b
 	case []any:
 		if b, ok := base.([]any); ok && len(p) > 0 && named(b) && named(p) {
-			return mergeNamed(b, p)
+			return mergeNamed(b, p, t)
 		}
 		if named(p) {
-			return mergeNamed(nil, p)
+			if t != nil {
+				return t.replacedList(base, p)
+			}
+			return mergeNamed(nil, p, nil)
+		}
+		if t != nil {
+			t.emit(Set, clone(p)) // a copy of its own: the result may change
 		}
 		return clone(p)
+	}
+	if t != nil {
+		t.emit(Set, patch)
 	}
 	return patch
 }
@@ -68,7 +92,7 @@ func named(l []any) bool {
 	return true
 }
 
-func mergeNamed(base, patch []any) []any {
+func mergeNamed(base, patch []any, t *tracer) []any {
 	index := make(map[string]int, len(base))
 	out := make([]any, 0, len(base)+len(patch))
 	for _, item := range base {
@@ -79,28 +103,35 @@ func mergeNamed(base, patch []any) []any {
 	for _, item := range patch {
 		m := item.(map[string]any)
 		name := m["name"].(string)
+		if t != nil {
+			t.push(Step{Name: name, Item: true})
+		}
 		i, exists := index[name]
 		directive, _ := m[DeleteDirective].(string)
-		if directive == "delete" {
+		switch {
+		case directive == "delete":
 			if exists && out[i] != nil {
+				if t != nil {
+					t.emit(Delete, out[i])
+				}
 				out[i] = nil
 				deleted = true
 			}
-			continue
+		case exists && out[i] != nil && directive != "replace":
+			out[i] = apply(out[i], withoutDirective(m, directive), t)
+		case exists && out[i] != nil:
+			// $patch: replace: the item as written.
+			if t != nil {
+				t.emit(Replace, out[i])
+			}
+			out[i] = apply(nil, withoutDirective(m, directive), t)
+		default:
+			index[name] = len(out)
+			out = append(out, apply(nil, withoutDirective(m, directive), t))
 		}
-		if directive != "" {
-			m = withoutDirective(m)
+		if t != nil {
+			t.pop()
 		}
-		if exists && out[i] != nil && directive != "replace" {
-			out[i] = Patch(out[i], m)
-			continue
-		}
-		if exists && out[i] != nil {
-			out[i] = Patch(nil, m) // $patch: replace: the item as written
-			continue
-		}
-		index[name] = len(out)
-		out = append(out, Patch(nil, m))
 	}
 	if !deleted {
 		return out
@@ -119,7 +150,7 @@ func mergeNamed(base, patch []any) []any {
 func clone(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
-		return Patch(nil, t)
+		return apply(nil, t, nil)
 	case []any:
 		out := make([]any, len(t))
 		for i, item := range t {

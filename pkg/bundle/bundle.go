@@ -75,6 +75,8 @@ type Bundle struct {
 	Digest      string   // the ork.dev/digest annotation
 	CRDs        [][]byte // each CRD document, as written
 	Data        map[string]string
+
+	extra []string // the documents beyond the CRDs and the ConfigMap, which Verify refuses
 }
 
 // Spec says what goes into a bundle.
@@ -279,39 +281,137 @@ func ReadFile(path string) (*Bundle, error) {
 }
 
 // Load decodes a bundle without verifying it; call Verify before trusting it.
+//
+// A bundle is its CRD documents, then one ConfigMap managed by ork. Load
+// reads the file as kubectl does (documents split at "---" lines) and as a
+// YAML parser does ("--- !!map", "--- &a", "--- {", "--- |", "..." then a
+// document): a document either reader would see beyond those is recorded,
+// and Verify reports it as tampering.
 func Load(data []byte) (*Bundle, error) {
-	docs := SplitDocuments(data)
-	if len(docs) == 0 {
+	chunks := splitChunks(data)
+	if len(chunks) == 0 {
 		return nil, errors.New("not an ork bundle: the file is empty")
 	}
-	b := &Bundle{}
-	for _, doc := range docs[:len(docs)-1] {
-		var head struct {
-			APIVersion string `yaml:"apiVersion"`
-			Kind       string `yaml:"kind"`
-		}
-		if err := yaml.Unmarshal(doc, &head); err != nil {
-			return nil, fmt.Errorf("not an ork bundle: %w", err)
-		}
-		if head.Kind != crdKind {
-			return nil, fmt.Errorf("not an ork bundle: a %s document stands before the ConfigMap", head.Kind)
-		}
-		b.CRDs = append(b.CRDs, doc)
+	type doc struct {
+		line  int
+		chunk int
+		root  *yaml.Node
+		first bool // the first YAML document of its kubectl document
 	}
-	cm, err := FromConfigMap(docs[len(docs)-1])
+	var docs []doc
+	for i, c := range chunks {
+		// A YAML parser also ends a document at a "..." line, and reads
+		// what follows as a new one.
+		for p, piece := range splitAt(data[c.start:c.end], c.line, isDocumentEnd) {
+			dec := yaml.NewDecoder(bytes.NewReader(data[c.start+piece.start : c.start+piece.end]))
+			for n := 0; ; n++ {
+				var d yaml.Node
+				if err := dec.Decode(&d); err != nil {
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					return nil, fmt.Errorf("not an ork bundle: the document at line %d: %w", piece.line, err)
+				}
+				root := &d
+				if len(d.Content) > 0 {
+					root = d.Content[0]
+				}
+				line := piece.line
+				if root.Line > 0 {
+					line += root.Line - 1
+				}
+				docs = append(docs, doc{line: line, chunk: i, root: root, first: p == 0 && n == 0})
+			}
+		}
+	}
+	cmAt := -1
+	for i, d := range docs {
+		if isOrkConfigMap(d.root) {
+			cmAt = i
+			break
+		}
+	}
+	if cmAt < 0 {
+		return nil, errors.New("not an ork bundle: it holds no ConfigMap managed by ork")
+	}
+	cm, err := fromNode(docs[cmAt].root)
 	if err != nil {
 		return nil, err
 	}
-	cm.CRDs = b.CRDs
+	for i, d := range docs {
+		switch {
+		case i == cmAt && d.first:
+		case i < cmAt && d.first && isCRD(d.root):
+			c := chunks[d.chunk]
+			cm.CRDs = append(cm.CRDs, data[c.start:c.end])
+		default:
+			cm.extra = append(cm.extra, fmt.Sprintf("line %d: %s is not part of the bundle, which holds its CRDs and one ConfigMap", d.line, describe(d.root)))
+		}
+	}
 	return cm, nil
+}
+
+// isOrkConfigMap reports whether a document is a ConfigMap managed by ork.
+func isOrkConfigMap(n *yaml.Node) bool {
+	var head struct {
+		Kind     string `yaml:"kind"`
+		Metadata struct {
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"metadata"`
+	}
+	return n.Kind == yaml.MappingNode && n.Decode(&head) == nil && head.Kind == "ConfigMap" && head.Metadata.Labels[ManagedByLabel] == "ork"
+}
+
+// isCRD reports whether a document is a CustomResourceDefinition.
+func isCRD(n *yaml.Node) bool {
+	var head struct {
+		APIVersion string `yaml:"apiVersion"`
+		Kind       string `yaml:"kind"`
+	}
+	return n.Kind == yaml.MappingNode && n.Decode(&head) == nil && head.Kind == crdKind && strings.HasPrefix(head.APIVersion, crdGroup+"/")
+}
+
+// describe names a document for a message: "a Secret document".
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		var head struct {
+			Kind string `yaml:"kind"`
+		}
+		if n.Decode(&head) == nil && head.Kind != "" {
+			if plainSafe(head.Kind) && len(head.Kind) <= 64 {
+				return fmt.Sprintf("a %s document", head.Kind)
+			}
+			return fmt.Sprintf("a document of kind %q", head.Kind)
+		}
+		return "a mapping without a kind"
+	case yaml.SequenceNode:
+		return "a sequence document"
+	case yaml.ScalarNode:
+		return "a scalar document"
+	case yaml.AliasNode:
+		return "an alias document"
+	}
+	return "an empty document"
 }
 
 // FromConfigMap reads a bundle's ConfigMap, as a bundle file holds it or as
 // the cluster returns it (kubectl get configmap -o yaml), without its CRDs
 // and without verifying it.
 func FromConfigMap(doc []byte) (*Bundle, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(doc, &n); err != nil {
+		return nil, fmt.Errorf("not an ork bundle: %w", err)
+	}
+	if len(n.Content) == 0 || !isOrkConfigMap(n.Content[0]) {
+		return nil, errors.New("not an ork bundle: its last document is not a ConfigMap managed by ork")
+	}
+	return fromNode(n.Content[0])
+}
+
+// fromNode reads a ConfigMap managed by ork.
+func fromNode(n *yaml.Node) (*Bundle, error) {
 	var cm struct {
-		Kind     string `yaml:"kind"`
 		Metadata struct {
 			Name        string            `yaml:"name"`
 			Namespace   string            `yaml:"namespace"`
@@ -320,11 +420,8 @@ func FromConfigMap(doc []byte) (*Bundle, error) {
 		} `yaml:"metadata"`
 		Data map[string]string `yaml:"data"`
 	}
-	if err := yaml.Unmarshal(doc, &cm); err != nil {
+	if err := n.Decode(&cm); err != nil {
 		return nil, fmt.Errorf("not an ork bundle: %w", err)
-	}
-	if cm.Kind != "ConfigMap" || cm.Metadata.Labels[ManagedByLabel] != "ork" {
-		return nil, errors.New("not an ork bundle: its last document is not a ConfigMap managed by ork")
 	}
 	for _, k := range []string{KatalogKey, LockKey} {
 		if _, ok := cm.Data[k]; !ok {
@@ -351,34 +448,52 @@ func (b *Bundle) KatalogDocuments() [][]byte {
 // kubectl reads them.
 func SplitDocuments(data []byte) [][]byte {
 	var docs [][]byte
+	for _, c := range splitChunks(data) {
+		docs = append(docs, data[c.start:c.end])
+	}
+	return docs
+}
+
+// chunk is one document of a stream split as kubectl splits it: its bytes
+// data[start:end], which begin on line line (from 1).
+type chunk struct{ start, end, line int }
+
+func splitChunks(data []byte) []chunk { return splitAt(data, 1, isSeparator) }
+
+// splitAt splits data, whose first line is line, at the lines sep accepts,
+// dropping them and the pieces that hold only white space.
+func splitAt(data []byte, line int, sep func([]byte) bool) []chunk {
+	var chunks []chunk
 	start := 0
 	for start < len(data) {
-		end := len(data)
-		next := len(data)
-		for i := start; i < len(data); {
+		end, next, nextLine := len(data), len(data), line
+		for i, l := start, line; i < len(data); l++ {
 			j := bytes.IndexByte(data[i:], '\n')
 			lineEnd := len(data)
 			if j >= 0 {
 				lineEnd = i + j + 1
 			}
-			if isSeparator(data[i:lineEnd]) {
-				end, next = i, lineEnd
+			if sep(data[i:lineEnd]) {
+				end, next, nextLine = i, lineEnd, l+1
 				break
 			}
 			i = lineEnd
 		}
-		if doc := data[start:end]; len(bytes.TrimSpace(doc)) > 0 {
-			docs = append(docs, doc)
+		if len(bytes.TrimSpace(data[start:end])) > 0 {
+			chunks = append(chunks, chunk{start: start, end: end, line: line})
 		}
-		start = next
+		start, line = next, nextLine
 	}
-	return docs
+	return chunks
 }
 
 // Verify recomputes the bundle's digest over its ConfigMap data and the
 // sha256 of every CRD document, and returns an error wrapping ErrTampered
 // when anything differs.
 func (b *Bundle) Verify() error {
+	if len(b.extra) > 0 {
+		return fmt.Errorf("%w: %s", ErrTampered, b.extra[0])
+	}
 	if got := Digest(b.Data); got != b.Digest {
 		return fmt.Errorf("%w: the ConfigMap data hashes to %s, the annotation says %q", ErrTampered, got, b.Digest)
 	}
@@ -432,6 +547,15 @@ func (b *Bundle) Manifests() ([]map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// isDocumentEnd reports whether line is a YAML document end marker.
+func isDocumentEnd(line []byte) bool {
+	rest, ok := bytes.CutPrefix(line, []byte("..."))
+	if !ok {
+		return false
+	}
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r' || rest[0] == '#'
 }
 
 // isSeparator reports whether line is a document separator.

@@ -487,8 +487,6 @@ func TestLoadRejects(t *testing.T) {
 		{"a ConfigMap not managed by ork", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  katalog.yaml: \"\"\n  lock.yaml: \"\"\n", "managed by ork"},
 		{"no katalog", strings.Replace(cm, "  katalog.yaml:", "  other.yaml:", 1), "data.katalog.yaml"},
 		{"no lock", strings.Replace(cm, "  lock.yaml:", "  other.yaml:", 1), "data.lock.yaml"},
-		{"a Deployment before the ConfigMap", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n---\n" + cm, "Deployment document stands before the ConfigMap"},
-		{"a ConfigMap after the bundle", good + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n", "not an ork bundle"},
 		{"not YAML", "{{{{", "not an ork bundle"},
 		{"broken CRD", "kind: [\n---\n" + cm, "not an ork bundle"},
 		{"a list", "- a\n- b\n", "not an ork bundle"},
@@ -514,6 +512,62 @@ func TestLoadRejects(t *testing.T) {
 	}
 	if _, err := bundle.ReadFile(path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("ReadFile of a non-bundle = %v, want an error naming %s", err, path)
+	}
+}
+
+// TestVerifyRefusesSmuggledDocuments appends or inserts a document that
+// kubectl, a YAML parser, or both read: Load reads the bundle, Verify calls
+// it tampering and names the document's kind and line.
+func TestVerifyRefusesSmuggledDocuments(t *testing.T) {
+	good := string(encode(t, spec(manifests())))
+	lines := strings.Count(good, "\n")
+	after := lines + 2 // the line of a document appended after a separator line
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: evil, namespace: default}\nstringData: {a: b}\n"
+	docs := documents([]byte(good))
+	crdLines := strings.Count(docs[0], "\n")
+	tests := []struct {
+		name, data, want string
+	}{
+		{"after a kubectl separator", good + "--- \n" + secret, fmt.Sprintf("line %d: a Secret document is not part of the bundle", after)},
+		{"after --- with a comment", good + "--- # x\n" + secret, fmt.Sprintf("line %d: a Secret document", after)},
+		{"after --- !!map", good + "--- !!map\n" + secret, fmt.Sprintf("line %d: a Secret document", lines+1)},
+		{"after --- &a", good + "--- &a\n" + secret, fmt.Sprintf("line %d: a Secret document", lines+1)},
+		{"after --- {", good + "--- {apiVersion: v1, kind: Secret, metadata: {name: evil}}\n", fmt.Sprintf("line %d: a Secret document", lines+1)},
+		{"after --- |", good + "--- |\n  kind: Secret\n", fmt.Sprintf("line %d: a scalar document", lines+1)},
+		{"after ...", good + "...\n" + secret, fmt.Sprintf("line %d: a Secret document", after)},
+		{"after ... and ---", good + "...\n--- !!map\n" + secret, fmt.Sprintf("line %d: a Secret document", after)},
+		{"a second ork ConfigMap", good + "---\n" + docs[len(docs)-1], fmt.Sprintf("line %d: a ConfigMap document", after)},
+		{"a Deployment before the ConfigMap", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n---\n" + good, "line 1: a Deployment document"},
+		{"a Secret between CRDs", docs[0] + "---\n" + secret + "---\n" + strings.Join(docs[1:], "---\n"), fmt.Sprintf("line %d: a Secret document", crdLines+2)},
+		{"a CRD after the ConfigMap", good + "---\n" + docs[0], fmt.Sprintf("line %d: a CustomResourceDefinition document", after)},
+		{"a CRD smuggled inside a CRD", docs[0] + "--- !!map\n" + docs[1] + "---\n" + strings.Join(docs[1:], "---\n"), fmt.Sprintf("line %d: a CustomResourceDefinition document", crdLines+1)},
+		{"a null document", good + "--- ~\n", fmt.Sprintf("line %d: a scalar document", lines+1)},
+		{"a list", good + "---\n- a\n", fmt.Sprintf("line %d: a sequence document", after)},
+		{"after ... and a comment", good + "... # end\n" + secret, fmt.Sprintf("line %d: a Secret document", after)},
+		{"a hostile kind", good + "---\nkind: \"a\\nb\"\n", `a document of kind "a\nb"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := bundle.Load([]byte(tt.data))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			err = b.Verify()
+			if !errors.Is(err, bundle.ErrTampered) {
+				t.Fatalf("Verify = %v, want ErrTampered", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+		})
+	}
+	// A comment appended after a separator is no document.
+	b, err := bundle.Load([]byte(good + "--- # nothing\n# more\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Verify(); err != nil {
+		t.Errorf("a trailing comment: %v", err)
 	}
 }
 

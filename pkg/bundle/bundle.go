@@ -46,8 +46,15 @@ type Lock struct {
 	APIVersion  string      `yaml:"apiVersion"`
 	Kind        string      `yaml:"kind"`
 	Environment string      `yaml:"environment"`
+	ConfigMap   Object      `yaml:"configMap"` // the bundle's own ConfigMap, as a runtime reads it
 	Sources     []Pin       `yaml:"sources"`
 	CRDs        []CRDDigest `yaml:"crds,omitempty"`
+}
+
+// Object names a namespaced Kubernetes object.
+type Object struct {
+	Name      string `yaml:"name"`
+	Namespace string `yaml:"namespace"`
 }
 
 // Pin records one resolved input of an environment.
@@ -119,7 +126,8 @@ func Encode(s Spec) ([]byte, error) {
 		sort.Slice(l, func(i, j int) bool { return lessKey(l[i].key, l[j].key) })
 	}
 
-	lock := Lock{APIVersion: APIVersion, Kind: LockKind, Environment: s.Environment, Sources: s.Sources}
+	lock := Lock{APIVersion: APIVersion, Kind: LockKind, Environment: s.Environment,
+		ConfigMap: Object{Name: s.Name, Namespace: s.Namespace}, Sources: s.Sources}
 	var out bytes.Buffer
 	for _, c := range crds {
 		doc, err := encodeDocument(c.obj)
@@ -488,8 +496,9 @@ func splitAt(data []byte, line int, sep func([]byte) bool) []chunk {
 }
 
 // Verify recomputes the bundle's digest over its ConfigMap data and the
-// sha256 of every CRD document, and returns an error wrapping ErrTampered
-// when anything differs.
+// sha256 of every CRD document, checks the ConfigMap's name, namespace and
+// environment label against lock.yaml, and returns an error wrapping
+// ErrTampered when anything differs or the file holds any other document.
 func (b *Bundle) Verify() error {
 	if len(b.extra) > 0 {
 		return fmt.Errorf("%w: %s", ErrTampered, b.extra[0])
@@ -504,6 +513,14 @@ func (b *Bundle) Verify() error {
 	if lock.Environment != b.Environment {
 		// The label is outside the digest; lock.yaml, inside it, says.
 		return fmt.Errorf("%w: the ConfigMap is labelled environment %q, its lock.yaml says %q", ErrTampered, b.Environment, lock.Environment)
+	}
+	switch cm := lock.ConfigMap; {
+	case cm.Name == "":
+		return fmt.Errorf("data.%s does not record the bundle's ConfigMap: an older ork wrote it; generate the bundle again", LockKey)
+	case cm.Name != b.Name || cm.Namespace != b.Namespace:
+		// A runtime reads the ConfigMap by name and namespace, both outside
+		// the digest; lock.yaml, inside it, says which they are.
+		return fmt.Errorf("%w: the ConfigMap is %s/%s, its lock.yaml says %s/%s", ErrTampered, b.Namespace, b.Name, cm.Namespace, cm.Name)
 	}
 	if len(lock.CRDs) != len(b.CRDs) {
 		return fmt.Errorf("%w: lock.yaml lists %d CRDs, the file holds %d", ErrTampered, len(lock.CRDs), len(b.CRDs))

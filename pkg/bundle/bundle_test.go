@@ -393,6 +393,9 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		}},
 		{"data key added", replace("data:\n  katalog.yaml:", "data:\n  extra.yaml: x\n  katalog.yaml:")},
 		{"CRD document changed", replace("scope: Namespaced", "scope: Cluster")},
+		{"ConfigMap renamed", replace("\n  name: orkestra-katalog\n", "\n  name: other-katalog\n")},
+		{"ConfigMap moved", replace("\n  namespace: orkestra-system\n", "\n  namespace: kube-system\n")},
+		{"environment relabelled", replace("ork.dev/environment: staging", "ork.dev/environment: production")},
 		{"CRD document whitespace", replace("scope: Namespaced\n", "scope:  Namespaced\n")},
 		{"CRD removed", func(s string) string {
 			docs := documents([]byte(s))
@@ -568,6 +571,28 @@ func TestVerifyRefusesSmuggledDocuments(t *testing.T) {
 	}
 	if err := b.Verify(); err != nil {
 		t.Errorf("a trailing comment: %v", err)
+	}
+}
+
+// TestVerifyOlderLock: a lock.yaml that does not record the ConfigMap (an
+// older ork's) is an error that says to generate the bundle again, not
+// tampering: the digest covers it.
+func TestVerifyOlderLock(t *testing.T) {
+	b, err := bundle.Load(encode(t, spec(manifests())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := b.Data[bundle.LockKey]
+	i := strings.Index(lock, "configMap:")
+	j := strings.Index(lock, "sources:")
+	if i < 0 || j < i {
+		t.Fatalf("lock.yaml records no configMap:\n%s", lock)
+	}
+	b.Data[bundle.LockKey] = lock[:i] + lock[j:]
+	b.Digest = bundle.Digest(b.Data)
+	err = b.Verify()
+	if err == nil || errors.Is(err, bundle.ErrTampered) || !strings.Contains(err.Error(), "generate the bundle again") {
+		t.Errorf("Verify of an older lock = %v", err)
 	}
 }
 

@@ -121,7 +121,7 @@ func TestExpandAfterUnterminatedBrace(t *testing.T) {
 		{"${ $$", "${ $"},
 		{"cost ${ $ENV.x", "cost ${ dev.x"},
 		{"$${env.name", "${env.name"}, // the escape stays text, unterminated or not
-		{"${HOME", "${HOME"},           // not a template name: text, as a shell script writes it
+		{"${HOME", "${HOME"},          // not a template name: text, as a shell script writes it
 	}
 	for _, tt := range tests {
 		got, errs := expand(tt.in, dev, declaredSecrets)

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -778,4 +780,49 @@ func TestRoundTripLeadingTab(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestWriteFilesRemovesStaleTemps: the temporary files a killed run left
+// beside a bundle (.<name>.<pid>-<n>.tmp of a process that no longer runs,
+// and .<name>.<digits>.tmp of older ork, once old) are removed by the next
+// write; a running process's, other files' and the user's own are kept.
+func TestWriteFilesRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip("cannot start a process:", err)
+	}
+	deadPID := dead.Process.Pid
+	old := time.Now().Add(-time.Hour)
+	files := map[string]bool{ // name: whether it stays
+		fmt.Sprintf(".dev.yaml.%d-1.tmp", deadPID):     false,
+		fmt.Sprintf(".dev.yaml.%d-7.tmp", os.Getpid()): true, // this process runs
+		".dev.yaml.1234567.tmp":                        false, // older ork's pattern, an hour old
+		".dev.yaml.7654321.tmp":                        true,  // the same, written just now
+		fmt.Sprintf(".staging.yaml.%d-1.tmp", deadPID): true,  // not a file being written
+		".dev.yaml.notes.tmp":                          true,  // not ork's pattern
+		"dev.yaml.1-1.tmp":                             true,  // not hidden: not ork's
+	}
+	for name := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if name == ".dev.yaml.1234567.tmp" {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := bundle.WriteFiles([]bundle.File{{Path: filepath.Join(dir, "dev.yaml"), Data: []byte("new")}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"dev.yaml"}
+	for name, stays := range files {
+		if stays {
+			want = append(want, name)
+		}
+	}
+	sort.Strings(want)
+	assertOnly(t, dir, want...)
 }

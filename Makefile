@@ -36,7 +36,7 @@ registry:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/merge ./pkg/bundle ./pkg/schema ./pkg/compose
 	$(GO) test -run '^$$' -bench 'Generate|GitSource' -benchtime 7x -v ./pkg/workload
-	$(GO) test -run '^$$' -bench Plan -benchtime 20x -v ./pkg/plan
+	$(GO) test -run '^$$' -bench Plan -benchtime 20x -v ./pkg/workload
 	$(GO) test -run '^$$' -bench BenchmarkOCI -benchtime 15x ./pkg/cli
 
 ## fuzz: run each fuzz target for FUZZTIME; seeds live in testdata/fuzz

@@ -796,7 +796,7 @@ func TestWriteFilesRemovesStaleTemps(t *testing.T) {
 	old := time.Now().Add(-time.Hour)
 	files := map[string]bool{ // name: whether it stays
 		fmt.Sprintf(".dev.yaml.%d-1.tmp", deadPID):     false,
-		fmt.Sprintf(".dev.yaml.%d-7.tmp", os.Getpid()): true, // this process runs
+		fmt.Sprintf(".dev.yaml.%d-7.tmp", os.Getpid()): true,  // this process runs
 		".dev.yaml.1234567.tmp":                        false, // older ork's pattern, an hour old
 		".dev.yaml.7654321.tmp":                        true,  // the same, written just now
 		fmt.Sprintf(".staging.yaml.%d-1.tmp", deadPID): true,  // not a file being written

@@ -275,9 +275,35 @@ func lessKey(a, b [4]string) bool {
 	return false
 }
 
+// MaxFileBytes is the largest bundle file ReadFile reads: 16 MiB (its
+// ConfigMap holds at most 1 MiB, the rest is CRDs). A larger file is
+// refused before it is read, so memory stays bounded.
+const MaxFileBytes = 16 << 20
+
+// ReadBytes reads the file at path, refusing one over MaxFileBytes before
+// reading it.
+func ReadBytes(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("%s: not an ork bundle: the file is %d bytes, over the %d MiB a bundle may hold", path, st.Size(), MaxFileBytes>>20)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: not an ork bundle: the file is over the %d MiB a bundle may hold", path, MaxFileBytes>>20)
+	}
+	return data, nil
+}
+
 // ReadFile loads the bundle at path.
 func ReadFile(path string) (*Bundle, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadBytes(path)
 	if err != nil {
 		return nil, err
 	}

@@ -826,3 +826,19 @@ func TestWriteFilesRemovesStaleTemps(t *testing.T) {
 	sort.Strings(want)
 	assertOnly(t, dir, want...)
 }
+
+// TestReadFileLimit: a bundle file over MaxFileBytes is refused before it
+// is read.
+func TestReadFileLimit(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "huge.yaml")
+	if err := os.WriteFile(p, encode(t, spec(manifests())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, 200<<20); err != nil {
+		t.Fatal(err)
+	}
+	_, err := bundle.ReadFile(p)
+	if err == nil || !strings.Contains(err.Error(), "over the 16 MiB a bundle may hold") {
+		t.Errorf("ReadFile of a 200 MiB file = %v", err)
+	}
+}

@@ -18,7 +18,7 @@ import (
 // it. A missing file is an empty reference (a first run). The bundle must
 // verify: a plan against an altered bundle would mislead.
 func ReadFile(path, name string) (*Reference, error) {
-	data, err := os.ReadFile(path)
+	data, err := bundle.ReadBytes(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Reference{Name: name}, nil
 	}

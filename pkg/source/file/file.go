@@ -57,9 +57,9 @@ func Load(root, dir, rel string, skip ...string) (*source.Tree, string, error) {
 	}
 	tree := &source.Tree{}
 	if !info.IsDir() {
-		data, err := os.ReadFile(real)
+		data, err := source.ReadFile(real)
 		if err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("%s: %w", filepath.ToSlash(filepath.Clean(rel)), err)
 		}
 		tree.Files = append(tree.Files, source.File{Path: filepath.Base(target), Data: data})
 		return tree, filepath.Dir(target), nil
@@ -93,9 +93,9 @@ func Load(root, dir, rel string, skip ...string) (*source.Tree, string, error) {
 		} else if !d.Type().IsRegular() {
 			return nil
 		}
-		data, err := os.ReadFile(file)
+		data, err := source.ReadFile(file)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", filepath.ToSlash(filepath.Join(rel, relPath)), err)
 		}
 		tree.Files = append(tree.Files, source.File{Path: filepath.ToSlash(relPath), Data: data})
 		return nil

@@ -207,10 +207,12 @@ func TestLoadRejects(t *testing.T) {
 			want:  "loop/sub/up: symlink to a directory that contains it (a loop)",
 		},
 		{
-			name:  "absolute symlink to an ancestor",
-			setup: func(t *testing.T) { symlink(t, filepath.Join(root, "loop2"), filepath.Join(root, "loop2", "a", "b", "back")) },
-			rel:   "loop2",
-			want:  "loop2/a/b/back: symlink to a directory that contains it (a loop)",
+			name: "absolute symlink to an ancestor",
+			setup: func(t *testing.T) {
+				symlink(t, filepath.Join(root, "loop2"), filepath.Join(root, "loop2", "a", "b", "back"))
+			},
+			rel:  "loop2",
+			want: "loop2/a/b/back: symlink to a directory that contains it (a loop)",
 		},
 		{
 			name: "symlinks fanning out without a loop",

@@ -39,7 +39,9 @@ func WriteFiles(files []File) ([]bool, error) {
 			}
 		}
 	}
-	cleaned := map[string]bool{}
+	for _, f := range files {
+		RemoveStaleTemps(f.Path)
+	}
 	for i, f := range files {
 		old, err := os.ReadFile(f.Path)
 		if err == nil && bytes.Equal(old, f.Data) {
@@ -53,10 +55,6 @@ func WriteFiles(files []File) ([]bool, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			cleanup()
 			return nil, err
-		}
-		if !cleaned[f.Path] {
-			removeStaleTemps(dir, filepath.Base(f.Path))
-			cleaned[f.Path] = true
 		}
 		t, err := createTemp(dir, f.Path)
 		if err != nil {
@@ -145,9 +143,11 @@ var staleTemp = regexp.MustCompile(`^\.(.+)\.(?:(\d+)-\d+|(\d+))\.tmp$`)
 // before it is taken for a crashed run's.
 const legacyTempAge = 10 * time.Minute
 
-// removeStaleTemps removes, in dir, the temporary files for base that a
-// process which no longer runs left behind (killed before it renamed them).
-func removeStaleTemps(dir, base string) {
+// RemoveStaleTemps removes the temporary files for path that WriteFiles in
+// a process which no longer runs left beside it (killed before it renamed
+// them). WriteFiles does it for every file it is given.
+func RemoveStaleTemps(path string) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return

@@ -30,7 +30,7 @@ func createTemp(dir, path string) (*tempFile, error) {
 }
 
 // commit gives the temporary file its temporary name, then renames it to
-// path: the name exists only between two system calls.
+// path: the name exists only between those two system calls.
 func (t *tempFile) commit(path string) error {
 	if t.name != "" {
 		return t.commitNamed(path)
@@ -48,7 +48,11 @@ func (t *tempFile) commit(path string) error {
 			return fmt.Errorf("link the temporary file: %w", err)
 		}
 		t.name = name
-		return t.commitNamed(path)
+		if err := os.Rename(name, path); err != nil {
+			return err
+		}
+		t.name = ""
+		return t.f.Close()
 	}
 	return fmt.Errorf("cannot name a temporary file for %s", path)
 }

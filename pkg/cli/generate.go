@@ -83,6 +83,8 @@ func runGenerate(c *cli.Context) error {
 	batch := files
 	if lockFile != nil {
 		batch = append([]bundle.File{*lockFile}, files...)
+	} else if !p.ephemeral {
+		bundle.RemoveStaleTemps(p.lockPath) // a killed run's
 	}
 	changed, err := bundle.WriteFiles(batch)
 	if err != nil {

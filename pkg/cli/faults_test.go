@@ -17,8 +17,8 @@ import (
 	"github.com/orkdev/ork/pkg/workload"
 )
 
-// faultProject writes the 250-service x 20-environment workload with one
-// more source: a Git repository (file://) on branch main, which ork.lock
+// faultProject writes the 250-service x 20-environment workload (60 x 20
+// under the race detector) with one more source: a Git repository (file://) on branch main, which ork.lock
 // pins. It returns the project and a function that commits a new version
 // of the Git source.
 func faultProject(t *testing.T) (dir string, bump func(v int)) {
@@ -28,7 +28,11 @@ func faultProject(t *testing.T) (dir string, bump func(v int)) {
 	}
 	top := t.TempDir()
 	dir, upstream := filepath.Join(top, "repo"), filepath.Join(top, "upstream")
-	if err := workload.Write(dir, workload.Size{Services: 250, Environments: 20}); err != nil {
+	size := workload.Size{Services: 250, Environments: 20}
+	if raceEnabled {
+		size.Services = 60
+	}
+	if err := workload.Write(dir, size); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, ".git"), 0o755); err != nil { // the repository root

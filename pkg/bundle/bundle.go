@@ -40,6 +40,11 @@ const (
 // its digest.
 var ErrTampered = errors.New("bundle was altered after it was generated")
 
+// ErrOlderFormat is returned by Verify, after every other check passed,
+// for a bundle an older ork wrote: its lock.yaml does not record the
+// ConfigMap's name and namespace, which therefore cannot be checked.
+var ErrOlderFormat = errors.New("an older ork wrote this bundle")
+
 // Lock is the content of a bundle's data.lock.yaml: what the environment was
 // built from, and the digest of each CRD document as written.
 type Lock struct {
@@ -540,9 +545,9 @@ func (b *Bundle) Verify() error {
 		// The label is outside the digest; lock.yaml, inside it, says.
 		return fmt.Errorf("%w: the ConfigMap is labelled environment %q, its lock.yaml says %q", ErrTampered, b.Environment, lock.Environment)
 	}
+	older := lock.ConfigMap.Name == ""
 	switch cm := lock.ConfigMap; {
-	case cm.Name == "":
-		return fmt.Errorf("data.%s does not record the bundle's ConfigMap: an older ork wrote it; generate the bundle again", LockKey)
+	case older:
 	case cm.Name != b.Name || cm.Namespace != b.Namespace:
 		// A runtime reads the ConfigMap by name and namespace, both outside
 		// the digest; lock.yaml, inside it, says which they are.
@@ -556,6 +561,9 @@ func (b *Bundle) Verify() error {
 		if got := hex.EncodeToString(sum[:]); got != lock.CRDs[i].SHA256 {
 			return fmt.Errorf("%w: CRD %s hashes to %s, lock.yaml says %s", ErrTampered, lock.CRDs[i].Name, got, lock.CRDs[i].SHA256)
 		}
+	}
+	if older {
+		return fmt.Errorf("%w: data.%s does not record the bundle's ConfigMap, so its name and namespace cannot be checked; generate the bundle again", ErrOlderFormat, LockKey)
 	}
 	return nil
 }

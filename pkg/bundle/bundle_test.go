@@ -593,8 +593,13 @@ func TestVerifyOlderLock(t *testing.T) {
 	b.Data[bundle.LockKey] = lock[:i] + lock[j:]
 	b.Digest = bundle.Digest(b.Data)
 	err = b.Verify()
-	if err == nil || errors.Is(err, bundle.ErrTampered) || !strings.Contains(err.Error(), "generate the bundle again") {
+	if !errors.Is(err, bundle.ErrOlderFormat) || errors.Is(err, bundle.ErrTampered) || !strings.Contains(err.Error(), "generate the bundle again") {
 		t.Errorf("Verify of an older lock = %v", err)
+	}
+	// The other checks come first: an older bundle altered is tampered.
+	b.Data[bundle.KatalogKey] += "x"
+	if err := b.Verify(); !errors.Is(err, bundle.ErrTampered) {
+		t.Errorf("Verify of an altered older bundle = %v", err)
 	}
 }
 

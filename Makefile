@@ -7,7 +7,7 @@ LDFLAGS   := -X $(PKG)/pkg/cli.version=$(VERSION) -X $(PKG)/pkg/cli.commit=$(COM
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
 FUZZTIME  ?= 20s
 
-.PHONY: build demo test test-integration registry bench fuzz lint check clean
+.PHONY: build demo test test-integration registry bench fuzz fuzz-long lint check clean
 
 ## build: compile ./ork
 build:
@@ -43,25 +43,28 @@ registry:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/merge ./pkg/bundle ./pkg/schema ./pkg/compose
 	$(GO) test -run '^$$' -bench 'Generate|GitSource' -benchtime 7x -v ./pkg/workload
-	$(GO) test -run '^$$' -bench Plan -benchtime 20x -v ./pkg/plan
+	$(GO) test -run '^$$' -bench Plan -benchtime 20x -v ./pkg/workload
 	$(GO) test -run '^$$' -bench BenchmarkOCI -benchtime 15x ./pkg/cli
 
-## fuzz: run each fuzz target for FUZZTIME; seeds live in testdata/fuzz
+# Every fuzz target, as PACKAGE:Target.
+FUZZ_TARGETS := ./pkg/manifest:FuzzDecode ./pkg/merge:FuzzPatch ./pkg/komposer:FuzzParse \
+	./pkg/bundle:FuzzLoad ./pkg/bundle:FuzzEncodeRoundTrip ./pkg/bundle:FuzzWriter ./pkg/lock:FuzzParse \
+	./pkg/plan:FuzzCompare ./pkg/plan:FuzzLive ./pkg/plan:FuzzMask \
+	./pkg/source/oci:FuzzParse ./pkg/source/oci:FuzzReadArchive ./pkg/source/oci:FuzzParseImage \
+	./pkg/compose:FuzzParseFieldPath ./pkg/orkestra:FuzzCheck
+FUZZLONG  ?= 10m
+
+## fuzz: run each fuzz target for FUZZTIME, one after the other; seeds live in testdata/fuzz
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./pkg/manifest
-	$(GO) test -run '^$$' -fuzz '^FuzzPatch$$' -fuzztime $(FUZZTIME) ./pkg/merge
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFieldPath$$' -fuzztime $(FUZZTIME) ./pkg/compose
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/komposer
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./pkg/bundle
-	$(GO) test -run '^$$' -fuzz '^FuzzWriter$$' -fuzztime $(FUZZTIME) ./pkg/bundle
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/lock
-	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime $(FUZZTIME) ./pkg/plan
-	$(GO) test -run '^$$' -fuzz '^FuzzLive$$' -fuzztime $(FUZZTIME) ./pkg/plan
-	$(GO) test -run '^$$' -fuzz '^FuzzMask$$' -fuzztime $(FUZZTIME) ./pkg/plan
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./pkg/source/oci
-	$(GO) test -run '^$$' -fuzz '^FuzzReadArchive$$' -fuzztime $(FUZZTIME) ./pkg/source/oci
-	$(GO) test -run '^$$' -fuzz '^FuzzParseImage$$' -fuzztime $(FUZZTIME) ./pkg/source/oci
-	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./pkg/orkestra
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg), $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## fuzz-long: every fuzz target for FUZZLONG (10m) each, about two hours in all:
+## for nights without CI, not for a shared machine in the day
+fuzz-long:
+	$(MAKE) fuzz FUZZTIME=$(FUZZLONG)
 
 ## lint: gofmt, go vet and staticcheck (pinned)
 lint:

@@ -42,14 +42,26 @@ const (
 // its digest.
 var ErrTampered = errors.New("bundle was altered after it was generated")
 
+// ErrOlderFormat is returned by Verify, after every other check passed,
+// for a bundle an older ork wrote: its lock.yaml does not record the
+// ConfigMap's name and namespace, which therefore cannot be checked.
+var ErrOlderFormat = errors.New("an older ork wrote this bundle")
+
 // Lock is the content of a bundle's data.lock.yaml: what the environment was
 // built from, and the digest of each CRD document as written.
 type Lock struct {
 	APIVersion  string      `yaml:"apiVersion"`
 	Kind        string      `yaml:"kind"`
 	Environment string      `yaml:"environment"`
+	ConfigMap   Object      `yaml:"configMap"` // the bundle's own ConfigMap, as a runtime reads it
 	Sources     []Pin       `yaml:"sources"`
 	CRDs        []CRDDigest `yaml:"crds,omitempty"`
+}
+
+// Object names a namespaced Kubernetes object.
+type Object struct {
+	Name      string `yaml:"name"`
+	Namespace string `yaml:"namespace"`
 }
 
 // Pin records one resolved input of an environment.
@@ -77,6 +89,8 @@ type Bundle struct {
 	Digest      string   // the ork.dev/digest annotation
 	CRDs        [][]byte // each CRD document, as written
 	Data        map[string]string
+
+	extra []string // the documents beyond the CRDs and the ConfigMap, which Verify refuses
 }
 
 // Spec says what goes into a bundle.
@@ -130,7 +144,8 @@ func Encode(s Spec) ([]byte, error) {
 		}
 	}
 
-	lock := Lock{APIVersion: APIVersion, Kind: LockKind, Environment: s.Environment, Sources: s.Sources}
+	lock := Lock{APIVersion: APIVersion, Kind: LockKind, Environment: s.Environment,
+		ConfigMap: Object{Name: s.Name, Namespace: s.Namespace}, Sources: s.Sources}
 	var out bytes.Buffer
 	for _, c := range crds {
 		doc, err := encodeDocument(c.obj)
@@ -278,9 +293,35 @@ func lessKey(a, b [4]string) bool {
 	return false
 }
 
+// MaxFileBytes is the largest bundle file ReadFile reads: 16 MiB (its
+// ConfigMap holds at most 1 MiB, the rest is CRDs). A larger file is
+// refused before it is read, so memory stays bounded.
+const MaxFileBytes = 16 << 20
+
+// ReadBytes reads the file at path, refusing one over MaxFileBytes before
+// reading it.
+func ReadBytes(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("%s: not an ork bundle: the file is %d bytes, over the %d MiB a bundle may hold", path, st.Size(), MaxFileBytes>>20)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: not an ork bundle: the file is over the %d MiB a bundle may hold", path, MaxFileBytes>>20)
+	}
+	return data, nil
+}
+
 // ReadFile loads the bundle at path.
 func ReadFile(path string) (*Bundle, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadBytes(path)
 	if err != nil {
 		return nil, err
 	}
@@ -292,39 +333,137 @@ func ReadFile(path string) (*Bundle, error) {
 }
 
 // Load decodes a bundle without verifying it; call Verify before trusting it.
+//
+// A bundle is its CRD documents, then one ConfigMap managed by ork. Load
+// reads the file as kubectl does (documents split at "---" lines) and as a
+// YAML parser does ("--- !!map", "--- &a", "--- {", "--- |", "..." then a
+// document): a document either reader would see beyond those is recorded,
+// and Verify reports it as tampering.
 func Load(data []byte) (*Bundle, error) {
-	docs := SplitDocuments(data)
-	if len(docs) == 0 {
+	chunks := splitChunks(data)
+	if len(chunks) == 0 {
 		return nil, errors.New("not an ork bundle: the file is empty")
 	}
-	b := &Bundle{}
-	for _, doc := range docs[:len(docs)-1] {
-		var head struct {
-			APIVersion string `yaml:"apiVersion"`
-			Kind       string `yaml:"kind"`
-		}
-		if err := yaml.Unmarshal(doc, &head); err != nil {
-			return nil, fmt.Errorf("not an ork bundle: %w", err)
-		}
-		if head.Kind != crdKind {
-			return nil, fmt.Errorf("not an ork bundle: a %s document stands before the ConfigMap", head.Kind)
-		}
-		b.CRDs = append(b.CRDs, doc)
+	type doc struct {
+		line  int
+		chunk int
+		root  *yaml.Node
+		first bool // the first YAML document of its kubectl document
 	}
-	cm, err := FromConfigMap(docs[len(docs)-1])
+	var docs []doc
+	for i, c := range chunks {
+		// A YAML parser also ends a document at a "..." line, and reads
+		// what follows as a new one.
+		for p, piece := range splitAt(data[c.start:c.end], c.line, isDocumentEnd) {
+			dec := yaml.NewDecoder(bytes.NewReader(data[c.start+piece.start : c.start+piece.end]))
+			for n := 0; ; n++ {
+				var d yaml.Node
+				if err := dec.Decode(&d); err != nil {
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					return nil, fmt.Errorf("not an ork bundle: the document at line %d: %w", piece.line, err)
+				}
+				root := &d
+				if len(d.Content) > 0 {
+					root = d.Content[0]
+				}
+				line := piece.line
+				if root.Line > 0 {
+					line += root.Line - 1
+				}
+				docs = append(docs, doc{line: line, chunk: i, root: root, first: p == 0 && n == 0})
+			}
+		}
+	}
+	cmAt := -1
+	for i, d := range docs {
+		if isOrkConfigMap(d.root) {
+			cmAt = i
+			break
+		}
+	}
+	if cmAt < 0 {
+		return nil, errors.New("not an ork bundle: it holds no ConfigMap managed by ork")
+	}
+	cm, err := fromNode(docs[cmAt].root)
 	if err != nil {
 		return nil, err
 	}
-	cm.CRDs = b.CRDs
+	for i, d := range docs {
+		switch {
+		case i == cmAt && d.first:
+		case i < cmAt && d.first && isCRD(d.root):
+			c := chunks[d.chunk]
+			cm.CRDs = append(cm.CRDs, data[c.start:c.end])
+		default:
+			cm.extra = append(cm.extra, fmt.Sprintf("line %d: %s is not part of the bundle, which holds its CRDs and one ConfigMap", d.line, describe(d.root)))
+		}
+	}
 	return cm, nil
+}
+
+// isOrkConfigMap reports whether a document is a ConfigMap managed by ork.
+func isOrkConfigMap(n *yaml.Node) bool {
+	var head struct {
+		Kind     string `yaml:"kind"`
+		Metadata struct {
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"metadata"`
+	}
+	return n.Kind == yaml.MappingNode && n.Decode(&head) == nil && head.Kind == "ConfigMap" && head.Metadata.Labels[ManagedByLabel] == "ork"
+}
+
+// isCRD reports whether a document is a CustomResourceDefinition.
+func isCRD(n *yaml.Node) bool {
+	var head struct {
+		APIVersion string `yaml:"apiVersion"`
+		Kind       string `yaml:"kind"`
+	}
+	return n.Kind == yaml.MappingNode && n.Decode(&head) == nil && head.Kind == crdKind && strings.HasPrefix(head.APIVersion, crdGroup+"/")
+}
+
+// describe names a document for a message: "a Secret document".
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		var head struct {
+			Kind string `yaml:"kind"`
+		}
+		if n.Decode(&head) == nil && head.Kind != "" {
+			if plainSafe(head.Kind) && len(head.Kind) <= 64 {
+				return fmt.Sprintf("a %s document", head.Kind)
+			}
+			return fmt.Sprintf("a document of kind %q", head.Kind)
+		}
+		return "a mapping without a kind"
+	case yaml.SequenceNode:
+		return "a sequence document"
+	case yaml.ScalarNode:
+		return "a scalar document"
+	case yaml.AliasNode:
+		return "an alias document"
+	}
+	return "an empty document"
 }
 
 // FromConfigMap reads a bundle's ConfigMap, as a bundle file holds it or as
 // the cluster returns it (kubectl get configmap -o yaml), without its CRDs
 // and without verifying it.
 func FromConfigMap(doc []byte) (*Bundle, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(doc, &n); err != nil {
+		return nil, fmt.Errorf("not an ork bundle: %w", err)
+	}
+	if len(n.Content) == 0 || !isOrkConfigMap(n.Content[0]) {
+		return nil, errors.New("not an ork bundle: its last document is not a ConfigMap managed by ork")
+	}
+	return fromNode(n.Content[0])
+}
+
+// fromNode reads a ConfigMap managed by ork.
+func fromNode(n *yaml.Node) (*Bundle, error) {
 	var cm struct {
-		Kind     string `yaml:"kind"`
 		Metadata struct {
 			Name        string            `yaml:"name"`
 			Namespace   string            `yaml:"namespace"`
@@ -333,11 +472,8 @@ func FromConfigMap(doc []byte) (*Bundle, error) {
 		} `yaml:"metadata"`
 		Data map[string]string `yaml:"data"`
 	}
-	if err := yaml.Unmarshal(doc, &cm); err != nil {
+	if err := n.Decode(&cm); err != nil {
 		return nil, fmt.Errorf("not an ork bundle: %w", err)
-	}
-	if cm.Kind != "ConfigMap" || cm.Metadata.Labels[ManagedByLabel] != "ork" {
-		return nil, errors.New("not an ork bundle: its last document is not a ConfigMap managed by ork")
 	}
 	for _, k := range []string{KatalogKey, LockKey} {
 		if _, ok := cm.Data[k]; !ok {
@@ -364,34 +500,53 @@ func (b *Bundle) KatalogDocuments() [][]byte {
 // kubectl reads them.
 func SplitDocuments(data []byte) [][]byte {
 	var docs [][]byte
+	for _, c := range splitChunks(data) {
+		docs = append(docs, data[c.start:c.end])
+	}
+	return docs
+}
+
+// chunk is one document of a stream split as kubectl splits it: its bytes
+// data[start:end], which begin on line line (from 1).
+type chunk struct{ start, end, line int }
+
+func splitChunks(data []byte) []chunk { return splitAt(data, 1, isSeparator) }
+
+// splitAt splits data, whose first line is line, at the lines sep accepts,
+// dropping them and the pieces that hold only white space.
+func splitAt(data []byte, line int, sep func([]byte) bool) []chunk {
+	var chunks []chunk
 	start := 0
 	for start < len(data) {
-		end := len(data)
-		next := len(data)
-		for i := start; i < len(data); {
+		end, next, nextLine := len(data), len(data), line
+		for i, l := start, line; i < len(data); l++ {
 			j := bytes.IndexByte(data[i:], '\n')
 			lineEnd := len(data)
 			if j >= 0 {
 				lineEnd = i + j + 1
 			}
-			if isSeparator(data[i:lineEnd]) {
-				end, next = i, lineEnd
+			if sep(data[i:lineEnd]) {
+				end, next, nextLine = i, lineEnd, l+1
 				break
 			}
 			i = lineEnd
 		}
-		if doc := data[start:end]; len(bytes.TrimSpace(doc)) > 0 {
-			docs = append(docs, doc)
+		if len(bytes.TrimSpace(data[start:end])) > 0 {
+			chunks = append(chunks, chunk{start: start, end: end, line: line})
 		}
-		start = next
+		start, line = next, nextLine
 	}
-	return docs
+	return chunks
 }
 
 // Verify recomputes the bundle's digest over its ConfigMap data and the
-// sha256 of every CRD document, and returns an error wrapping ErrTampered
-// when anything differs.
+// sha256 of every CRD document, checks the ConfigMap's name, namespace and
+// environment label against lock.yaml, and returns an error wrapping
+// ErrTampered when anything differs or the file holds any other document.
 func (b *Bundle) Verify() error {
+	if len(b.extra) > 0 {
+		return fmt.Errorf("%w: %s", ErrTampered, b.extra[0])
+	}
 	if got := Digest(b.Data); got != b.Digest {
 		return fmt.Errorf("%w: the ConfigMap data hashes to %s, the annotation says %q", ErrTampered, got, b.Digest)
 	}
@@ -403,6 +558,14 @@ func (b *Bundle) Verify() error {
 		// The label is outside the digest; lock.yaml, inside it, says.
 		return fmt.Errorf("%w: the ConfigMap is labelled environment %q, its lock.yaml says %q", ErrTampered, b.Environment, lock.Environment)
 	}
+	older := lock.ConfigMap.Name == ""
+	switch cm := lock.ConfigMap; {
+	case older:
+	case cm.Name != b.Name || cm.Namespace != b.Namespace:
+		// A runtime reads the ConfigMap by name and namespace, both outside
+		// the digest; lock.yaml, inside it, says which they are.
+		return fmt.Errorf("%w: the ConfigMap is %s/%s, its lock.yaml says %s/%s", ErrTampered, b.Namespace, b.Name, cm.Namespace, cm.Name)
+	}
 	if len(lock.CRDs) != len(b.CRDs) {
 		return fmt.Errorf("%w: lock.yaml lists %d CRDs, the file holds %d", ErrTampered, len(lock.CRDs), len(b.CRDs))
 	}
@@ -411,6 +574,9 @@ func (b *Bundle) Verify() error {
 		if got := hex.EncodeToString(sum[:]); got != lock.CRDs[i].SHA256 {
 			return fmt.Errorf("%w: CRD %s hashes to %s, lock.yaml says %s", ErrTampered, lock.CRDs[i].Name, got, lock.CRDs[i].SHA256)
 		}
+	}
+	if older {
+		return fmt.Errorf("%w: data.%s does not record the bundle's ConfigMap, so its name and namespace cannot be checked; generate the bundle again", ErrOlderFormat, LockKey)
 	}
 	return nil
 }
@@ -445,6 +611,15 @@ func (b *Bundle) Manifests() ([]map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// isDocumentEnd reports whether line is a YAML document end marker.
+func isDocumentEnd(line []byte) bool {
+	rest, ok := bytes.CutPrefix(line, []byte("..."))
+	if !ok {
+		return false
+	}
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r' || rest[0] == '#'
 }
 
 // isSeparator reports whether line is a document separator.

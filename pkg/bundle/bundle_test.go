@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -397,6 +399,9 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		}},
 		{"data key added", replace("data:\n  katalog.yaml:", "data:\n  extra.yaml: x\n  katalog.yaml:")},
 		{"CRD document changed", replace("scope: Namespaced", "scope: Cluster")},
+		{"ConfigMap renamed", replace("\n  name: orkestra-katalog\n", "\n  name: other-katalog\n")},
+		{"ConfigMap moved", replace("\n  namespace: orkestra-system\n", "\n  namespace: kube-system\n")},
+		{"environment relabelled", replace("ork.dev/environment: staging", "ork.dev/environment: production")},
 		{"CRD document whitespace", replace("scope: Namespaced\n", "scope:  Namespaced\n")},
 		{"CRD removed", func(s string) string {
 			docs := documents([]byte(s))
@@ -491,8 +496,6 @@ func TestLoadRejects(t *testing.T) {
 		{"a ConfigMap not managed by ork", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  katalog.yaml: \"\"\n  lock.yaml: \"\"\n", "managed by ork"},
 		{"no katalog", strings.Replace(cm, "  katalog.yaml:", "  other.yaml:", 1), "data.katalog.yaml"},
 		{"no lock", strings.Replace(cm, "  lock.yaml:", "  other.yaml:", 1), "data.lock.yaml"},
-		{"a Deployment before the ConfigMap", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n---\n" + cm, "Deployment document stands before the ConfigMap"},
-		{"a ConfigMap after the bundle", good + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n", "not an ork bundle"},
 		{"not YAML", "{{{{", "not an ork bundle"},
 		{"broken CRD", "kind: [\n---\n" + cm, "not an ork bundle"},
 		{"a list", "- a\n- b\n", "not an ork bundle"},
@@ -518,6 +521,89 @@ func TestLoadRejects(t *testing.T) {
 	}
 	if _, err := bundle.ReadFile(path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("ReadFile of a non-bundle = %v, want an error naming %s", err, path)
+	}
+}
+
+// TestVerifyRefusesSmuggledDocuments appends or inserts a document that
+// kubectl, a YAML parser, or both read: Load reads the bundle, Verify calls
+// it tampering and names the document's kind and line.
+func TestVerifyRefusesSmuggledDocuments(t *testing.T) {
+	good := string(encode(t, spec(manifests())))
+	lines := strings.Count(good, "\n")
+	after := lines + 2 // the line of a document appended after a separator line
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: evil, namespace: default}\nstringData: {a: b}\n"
+	docs := documents([]byte(good))
+	crdLines := strings.Count(docs[0], "\n")
+	tests := []struct {
+		name, data, want string
+	}{
+		{"after a kubectl separator", good + "--- \n" + secret, fmt.Sprintf("line %d: a Secret document is not part of the bundle", after)},
+		{"after --- with a comment", good + "--- # x\n" + secret, fmt.Sprintf("line %d: a Secret document", after)},
+		{"after --- !!map", good + "--- !!map\n" + secret, fmt.Sprintf("line %d: a Secret document", lines+1)},
+		{"after --- &a", good + "--- &a\n" + secret, fmt.Sprintf("line %d: a Secret document", lines+1)},
+		{"after --- {", good + "--- {apiVersion: v1, kind: Secret, metadata: {name: evil}}\n", fmt.Sprintf("line %d: a Secret document", lines+1)},
+		{"after --- |", good + "--- |\n  kind: Secret\n", fmt.Sprintf("line %d: a scalar document", lines+1)},
+		{"after ...", good + "...\n" + secret, fmt.Sprintf("line %d: a Secret document", after)},
+		{"after ... and ---", good + "...\n--- !!map\n" + secret, fmt.Sprintf("line %d: a Secret document", after)},
+		{"a second ork ConfigMap", good + "---\n" + docs[len(docs)-1], fmt.Sprintf("line %d: a ConfigMap document", after)},
+		{"a Deployment before the ConfigMap", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n---\n" + good, "line 1: a Deployment document"},
+		{"a Secret between CRDs", docs[0] + "---\n" + secret + "---\n" + strings.Join(docs[1:], "---\n"), fmt.Sprintf("line %d: a Secret document", crdLines+2)},
+		{"a CRD after the ConfigMap", good + "---\n" + docs[0], fmt.Sprintf("line %d: a CustomResourceDefinition document", after)},
+		{"a CRD smuggled inside a CRD", docs[0] + "--- !!map\n" + docs[1] + "---\n" + strings.Join(docs[1:], "---\n"), fmt.Sprintf("line %d: a CustomResourceDefinition document", crdLines+1)},
+		{"a null document", good + "--- ~\n", fmt.Sprintf("line %d: a scalar document", lines+1)},
+		{"a list", good + "---\n- a\n", fmt.Sprintf("line %d: a sequence document", after)},
+		{"after ... and a comment", good + "... # end\n" + secret, fmt.Sprintf("line %d: a Secret document", after)},
+		{"a hostile kind", good + "---\nkind: \"a\\nb\"\n", `a document of kind "a\nb"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := bundle.Load([]byte(tt.data))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			err = b.Verify()
+			if !errors.Is(err, bundle.ErrTampered) {
+				t.Fatalf("Verify = %v, want ErrTampered", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+		})
+	}
+	// A comment appended after a separator is no document.
+	b, err := bundle.Load([]byte(good + "--- # nothing\n# more\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Verify(); err != nil {
+		t.Errorf("a trailing comment: %v", err)
+	}
+}
+
+// TestVerifyOlderLock: a lock.yaml that does not record the ConfigMap (an
+// older ork's) is an error that says to generate the bundle again, not
+// tampering: the digest covers it.
+func TestVerifyOlderLock(t *testing.T) {
+	b, err := bundle.Load(encode(t, spec(manifests())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := b.Data[bundle.LockKey]
+	i := strings.Index(lock, "configMap:")
+	j := strings.Index(lock, "sources:")
+	if i < 0 || j < i {
+		t.Fatalf("lock.yaml records no configMap:\n%s", lock)
+	}
+	b.Data[bundle.LockKey] = lock[:i] + lock[j:]
+	b.Digest = bundle.Digest(b.Data)
+	err = b.Verify()
+	if !errors.Is(err, bundle.ErrOlderFormat) || errors.Is(err, bundle.ErrTampered) || !strings.Contains(err.Error(), "generate the bundle again") {
+		t.Errorf("Verify of an older lock = %v", err)
+	}
+	// The other checks come first: an older bundle altered is tampered.
+	b.Data[bundle.KatalogKey] += "x"
+	if err := b.Verify(); !errors.Is(err, bundle.ErrTampered) {
+		t.Errorf("Verify of an altered older bundle = %v", err)
 	}
 }
 
@@ -702,5 +788,66 @@ func TestRoundTripLeadingTab(t *testing.T) {
 				t.Errorf("Makefile = %q, want %q", got, v)
 			}
 		}
+	}
+}
+
+// TestWriteFilesRemovesStaleTemps: the temporary files a killed run left
+// beside a bundle (.<name>.<pid>-<n>.tmp of a process that no longer runs,
+// and .<name>.<digits>.tmp of older ork, once old) are removed by the next
+// write; a running process's, other files' and the user's own are kept.
+func TestWriteFilesRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip("cannot start a process:", err)
+	}
+	deadPID := dead.Process.Pid
+	old := time.Now().Add(-time.Hour)
+	files := map[string]bool{ // name: whether it stays
+		fmt.Sprintf(".dev.yaml.%d-1.tmp", deadPID):     false,
+		fmt.Sprintf(".dev.yaml.%d-7.tmp", os.Getpid()): true,  // this process runs
+		".dev.yaml.1234567.tmp":                        false, // older ork's pattern, an hour old
+		".dev.yaml.7654321.tmp":                        true,  // the same, written just now
+		fmt.Sprintf(".staging.yaml.%d-1.tmp", deadPID): true,  // not a file being written
+		".dev.yaml.notes.tmp":                          true,  // not ork's pattern
+		"dev.yaml.1-1.tmp":                             true,  // not hidden: not ork's
+	}
+	for name := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if name == ".dev.yaml.1234567.tmp" {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := bundle.WriteFiles([]bundle.File{{Path: filepath.Join(dir, "dev.yaml"), Data: []byte("new")}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"dev.yaml"}
+	for name, stays := range files {
+		if stays {
+			want = append(want, name)
+		}
+	}
+	sort.Strings(want)
+	assertOnly(t, dir, want...)
+}
+
+// TestReadFileLimit: a bundle file over MaxFileBytes is refused before it
+// is read.
+func TestReadFileLimit(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "huge.yaml")
+	if err := os.WriteFile(p, encode(t, spec(manifests())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, 200<<20); err != nil {
+		t.Fatal(err)
+	}
+	_, err := bundle.ReadFile(p)
+	if err == nil || !strings.Contains(err.Error(), "over the 16 MiB a bundle may hold") {
+		t.Errorf("ReadFile of a 200 MiB file = %v", err)
 	}
 }

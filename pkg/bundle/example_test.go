@@ -10,7 +10,9 @@ import (
 
 // A runtime reads its bundle once at start: it loads the file (here, bytes
 // that `ork generate bundle` would have written), refuses it unless it
-// verifies, then reads the locked Katalog and the pins it was built from.
+// verifies (the digest, the CRDs, the ConfigMap's name, namespace and
+// environment against lock.yaml, and no document beyond the CRDs and the
+// ConfigMap), then reads the locked Katalog and the pins it was built from.
 func ExampleLoad() {
 	data := exampleBundle() // in a runtime: os.ReadFile, or bundle.ReadFile(path)
 
@@ -38,6 +40,7 @@ func ExampleLoad() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	fmt.Printf("  locked as %s/%s\n", lock.ConfigMap.Namespace, lock.ConfigMap.Name)
 	for _, p := range lock.Sources {
 		fmt.Printf("  source %s (%s) pinned at %s\n", p.Name, p.Type, p.ID)
 	}
@@ -46,6 +49,7 @@ func ExampleLoad() {
 	//   v1 Namespace apps
 	//   apps/v1 Deployment hello-world
 	//   apps.orcra.io/v1 HelloWorld hello-world
+	//   locked as orkestra-system/orkestra-katalog
 	//   source base (path) pinned at sha256:3f1c
 	//   source shared (git) pinned at 9b2e7c1
 }

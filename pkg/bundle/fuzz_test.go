@@ -1,8 +1,13 @@
 package bundle_test
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"testing"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/orkdev/ork/pkg/bundle"
 )
@@ -12,6 +17,10 @@ import (
 func FuzzLoad(f *testing.F) {
 	f.Add(exampleBundle())
 	f.Add([]byte(""))
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+	for _, smuggle := range []string{"--- \n", "--- !!map\n", "--- &a\n", "...\n"} {
+		f.Add(append(exampleBundle(), smuggle+secret...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := bundle.Load(data)
 		if err != nil {
@@ -25,6 +34,24 @@ func FuzzLoad(f *testing.F) {
 		}
 		if err := b.Verify(); err != nil {
 			return
+		}
+		// A bundle that verifies holds, to a YAML parser too, its CRDs and
+		// one ConfigMap: nothing smuggled.
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		n := 0
+		for {
+			var d yaml.Node
+			err := dec.Decode(&d)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("Load(%q) verified, but YAML cannot read it: %v", data, err)
+			}
+			n++
+		}
+		if n != len(b.CRDs)+1 {
+			t.Fatalf("Load(%q) verified with %d CRDs, but YAML reads %d documents", data, len(b.CRDs), n)
 		}
 		if _, err := b.Lock(); err != nil {
 			t.Fatalf("Load(%q) verified but its lock does not decode: %v", data, err)

@@ -115,7 +115,7 @@ func globalFlags(fromEnv bool) []cli.Flag {
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: []string{"ORK_QUIET"}, Usage: "print only errors"},
 		&cli.BoolFlag{Name: "no-color", EnvVars: []string{"ORK_NO_COLOR"}, Usage: "never colour output (also NO_COLOR)"},
 		&cli.BoolFlag{Name: "plain-http", EnvVars: []string{"ORK_PLAIN_HTTP"}, Usage: "speak plain HTTP to OCI registries (always to localhost and 127.0.0.1)"},
-		&cli.StringFlag{Name: "max-artifact-size", EnvVars: []string{"ORK_MAX_ARTIFACT_SIZE"}, Value: "64MiB", Usage: "refuse OCI artifacts larger than this"},
+		&cli.StringFlag{Name: "max-artifact-size", EnvVars: []string{"ORK_MAX_ARTIFACT_SIZE"}, Value: "64MiB", Usage: "refuse OCI artifacts larger than this, and Git fetches over HTTP(S) that transfer more"},
 	}
 	if !fromEnv {
 		for _, f := range flags {
@@ -306,6 +306,7 @@ func (p *project) connect(stderr io.Writer) error {
 	if p.oci, err = newOCIClient(p.g, c); err != nil {
 		return err
 	}
+	p.git.MaxBytes = p.oci.MaxSize
 	if !p.g.quiet && isTerminal(stderr) {
 		p.git.Progress = stderr
 	}

@@ -96,13 +96,20 @@ func runGenerate(c *cli.Context) error {
 		}
 		files[i] = bundle.File{Path: path, Data: b.Data}
 	}
+	// ork.lock is renamed into place first: a run killed between renames
+	// leaves pins that the next run builds the same bundles from, never a
+	// bundle built from pins ork.lock does not hold.
+	batch := files
 	if lockFile != nil {
-		files = append(files, *lockFile)
+		batch = append([]bundle.File{*lockFile}, files...)
+	} else if !p.ephemeral {
+		bundle.RemoveStaleTemps(p.lockPath) // a killed run's
 	}
-	changed, err := bundle.WriteFiles(files)
+	changed, err := bundle.WriteFiles(batch)
 	if err != nil {
 		return err
 	}
+	changed = changed[len(batch)-len(files):]
 	lockWritten := lockFile != nil
 	if g.quiet {
 		return nil

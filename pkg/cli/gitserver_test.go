@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -21,17 +23,19 @@ import (
 //	gitserve http NAME ROOT            git http-backend (smart HTTP) behind net/http/cgi
 //	gitserve http-auth NAME ROOT U P   the same, requiring HTTP basic auth
 //	gitserve http-dying NAME ROOT N    the same, cutting each pack response after N bytes
+//	gitserve http-endless NAME ROOT    the same, but a pack response that never ends
+//	                                   (progress messages, forever)
 //	gitserve daemon NAME ROOT          git daemon (git://)
 //
 // Repositories are served from below ROOT; every server is stopped when the
 // script ends.
 func cmdGitServe(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 3 {
-		ts.Fatalf("usage: gitserve http|http-auth|http-dying|daemon NAME ROOT [ARGS]")
+		ts.Fatalf("usage: gitserve http|http-auth|http-dying|http-endless|daemon NAME ROOT [ARGS]")
 	}
 	kind, name, root := args[0], args[1], ts.MkAbs(args[2])
 	switch kind {
-	case "http", "http-auth", "http-dying":
+	case "http", "http-auth", "http-dying", "http-endless":
 		execPath, err := exec.Command("git", "--exec-path").Output()
 		ts.Check(err)
 		var h http.Handler = &cgi.Handler{
@@ -51,6 +55,8 @@ func cmdGitServe(ts *testscript.TestScript, neg bool, args []string) {
 			n, err := strconv.Atoi(args[3])
 			ts.Check(err)
 			h = dying(h, n)
+		case "http-endless":
+			h = endless(h)
 		}
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		ts.Check(err)
@@ -121,6 +127,31 @@ func dying(h http.Handler, n int) http.Handler {
 			return
 		}
 		h.ServeHTTP(&cutWriter{ResponseWriter: w, left: n}, r)
+	})
+}
+
+// endless serves ref advertisements whole but answers every upload-pack
+// request with a pack response that never ends: side-band progress
+// messages, as fast as the client reads them, until it hangs up.
+func endless(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
+		msg := "\x02Counting objects: forever\n"
+		pkt := []byte(fmt.Sprintf("%04x%s", len(msg)+4, msg))
+		chunk := bytes.Repeat(pkt, 1024)
+		if _, err := io.WriteString(w, "0008NAK\n"); err != nil {
+			return
+		}
+		for i := 0; i < 1<<20; i++ { // 32 GB at most: the client stops long before
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
 	})
 }
 

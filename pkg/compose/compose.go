@@ -428,6 +428,12 @@ func (b *builder) decodeTree(name string, tree *source.Tree, display func(string
 	var errs []error
 	for _, f := range tree.Files {
 		shown := display(f.Path)
+		if err := source.CheckSize(int64(len(f.Data))); err != nil {
+			// Files read from disk and Git are checked before they are
+			// read; an OCI artifact's only once unpacked, within its limit.
+			errs = append(errs, fmt.Errorf("%s: %w (source %q)", shown, err, name))
+			continue
+		}
 		if strings.HasSuffix(f.Path, ".cue") {
 			p := schema.PolicyFile{File: shown, Source: name, Data: f.Data}
 			if err := p.Parse(); err != nil {

@@ -115,6 +115,17 @@ func (t *expander) str(s string) (any, string) {
 		case strings.HasPrefix(rest, "{"):
 			end := strings.IndexByte(rest, '}')
 			if end < 0 {
+				// ${env.name or ${secrets.X without its "}" would pass
+				// into the bundle as written: a reference nobody resolves.
+				for _, name := range []string{"{env.", "{secrets."} {
+					if strings.HasPrefix(rest, name) {
+						shown := rest
+						if len(shown) > 40 {
+							shown = shown[:40] + "…"
+						}
+						return s, fmt.Sprintf("unterminated template $%s: add the closing \"}\", or write $$%s to keep it as text", shown, rest[:len(name)])
+					}
+				}
 				b.WriteByte('$') // not a reference; what follows may hold one
 				i++
 				continue

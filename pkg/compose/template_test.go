@@ -80,10 +80,10 @@ func TestExpandString(t *testing.T) {
 		{"empty reference", dev, "${}", "${}"},
 		{"other reference then ENV", dev, "${FOO}-$ENV", "${FOO}-dev"},
 
-		// An unterminated ${ is kept.
+		// An unterminated ${ is kept, unless a template name follows it
+		// (TestExpandErrors).
 		{"unterminated", dev, "${", "${"},
-		{"unterminated env.name", dev, "${env.name", "${env.name"},
-		{"unterminated after ENV", dev, "$ENV-${env.name", "dev-${env.name"},
+		{"unterminated, not a template name", dev, "$ENV-${HOME", "dev-${HOME"},
 
 		// No template at all.
 		{"plain", dev, "plain text", "plain text"},
@@ -120,6 +120,8 @@ func TestExpandAfterUnterminatedBrace(t *testing.T) {
 		{"${ $ENV", "${ dev"},
 		{"${ $$", "${ $"},
 		{"cost ${ $ENV.x", "cost ${ dev.x"},
+		{"$${env.name", "${env.name"}, // the escape stays text, unterminated or not
+		{"${HOME", "${HOME"},          // not a template name: text, as a shell script writes it
 	}
 	for _, tt := range tests {
 		got, errs := expand(tt.in, dev, declaredSecrets)
@@ -148,6 +150,10 @@ func TestExpandErrors(t *testing.T) {
 		{"unknown env field", "${env.unknown}", []string{"${env.unknown}"}},
 		{"unknown env field inside", "x-${env.region}-y", []string{"${env.region}"}},
 		{"env field case matters", "${env.Name}", []string{"${env.Name}"}},
+		{"unterminated env reference", "${env.name", []string{"unterminated template ${env.name", `closing "}"`, "$${env."}},
+		{"unterminated env reference inside", "https://${env.name.example.com", []string{"unterminated template ${env.name.example.com"}},
+		{"unterminated env prefix", "x ${env.", []string{"unterminated template ${env."}},
+		{"unterminated secret reference", "${secrets.DB_PASSWORD", []string{"unterminated template ${secrets.DB_PASSWORD", "$${secrets."}},
 	}
 	path := []string{"spec", "template", "0", "value"}
 	for _, tt := range tests {

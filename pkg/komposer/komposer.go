@@ -15,6 +15,7 @@ import (
 	"github.com/orkdev/ork/pkg/fieldpath"
 	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/schema"
+	"github.com/orkdev/ork/pkg/source"
 )
 
 // FileName is the Komposer's default file name.
@@ -146,7 +147,10 @@ func Load(path, display string, v *schema.Validator) (*Komposer, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(abs)
+	data, err := source.ReadFile(abs)
+	if tl := (*source.FileTooLargeError)(nil); errors.As(err, &tl) {
+		return nil, fmt.Errorf("%s: %w", display, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/schema"
+	"github.com/orkdev/ork/pkg/source"
 )
 
 // FileName is the lock's name, next to the Komposer.
@@ -158,9 +159,12 @@ func (l *Lock) Encode() ([]byte, error) {
 // Read loads the lock at path, checked against the #Lock schema. A missing
 // file is an empty lock; exists says which.
 func Read(path, display string, v *schema.Validator) (l *Lock, exists bool, err error) {
-	data, err := os.ReadFile(path)
+	data, err := source.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return &Lock{Environments: map[string]map[string]Pin{}}, false, nil
+	}
+	if tl := (*source.FileTooLargeError)(nil); errors.As(err, &tl) {
+		return nil, false, fmt.Errorf("%s: %w", display, err)
 	}
 	if err != nil {
 		return nil, false, err

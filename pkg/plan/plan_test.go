@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -645,5 +646,30 @@ items:
 	}
 	if _, err := liveCRDs([]byte("kind: Pod\n")); err == nil {
 		t.Error("a Pod was taken for a CRD")
+	}
+}
+
+// TestReferenceFromAnOlderOrk: a reference bundle whose lock.yaml does not
+// record the ConfigMap (an older ork's) is planned against, with a note;
+// the same bundle altered is still refused.
+func TestReferenceFromAnOlderOrk(t *testing.T) {
+	b := mkBundle(t, "dev", docs(t, katalog))
+	lock := b.Data[bundle.LockKey]
+	i, j := strings.Index(lock, "configMap:"), strings.Index(lock, "sources:")
+	if i < 0 || j < i {
+		t.Fatalf("lock.yaml records no configMap:\n%s", lock)
+	}
+	b.Data[bundle.LockKey] = lock[:i] + lock[j:]
+	b.Digest = bundle.Digest(b.Data)
+	ref, err := loadVerified(encodeBundle(b), "bundles/dev.yaml")
+	if err != nil {
+		t.Fatalf("loadVerified: %v", err)
+	}
+	if len(ref.Notes) != 1 || !strings.Contains(ref.Notes[0], "written by an older ork") {
+		t.Errorf("notes = %q", ref.Notes)
+	}
+	b.Data[bundle.KatalogKey] += "# altered\n"
+	if _, err := loadVerified(encodeBundle(b), "bundles/dev.yaml"); !errors.Is(err, bundle.ErrTampered) {
+		t.Errorf("an altered older bundle: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ import (
 // it. A missing file is an empty reference (a first run). The bundle must
 // verify: a plan against an altered bundle would mislead.
 func ReadFile(path, name string) (*Reference, error) {
-	data, err := os.ReadFile(path)
+	data, err := bundle.ReadBytes(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Reference{Name: name}, nil
 	}
@@ -34,13 +34,18 @@ func loadVerified(data []byte, name string) (*Reference, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := b.Verify(); err != nil {
+	var notes []string
+	if err := b.Verify(); errors.Is(err, bundle.ErrOlderFormat) {
+		// Everything else verified: the bundle an older ork wrote is still
+		// what it planned, and the next one will record its ConfigMap.
+		notes = append(notes, fmt.Sprintf("%s was written by an older ork, whose lock.yaml does not record the ConfigMap's name and namespace", name))
+	} else if err != nil {
 		if errors.Is(err, bundle.ErrTampered) {
 			return nil, fmt.Errorf("%s: %w; a plan against it would mislead (regenerate it, or plan against another reference)", name, err)
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &Reference{Name: name, Bundle: b}, nil
+	return &Reference{Name: name, Bundle: b, Notes: notes}, nil
 }
 
 // ReadGit reads the reference bundle at path as committed at rev, in the

@@ -5,6 +5,9 @@ package source
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -65,4 +68,65 @@ func Wanted(name string) bool {
 		return true
 	}
 	return false
+}
+
+// MaxFileBytes is the largest file ork reads as a manifest, policy,
+// Komposer or lock: 4 MiB. A Kubernetes object is at most 1.5 MiB and a
+// bundle's Katalog at most 1 MiB, so a larger file cannot go into a bundle
+// anyway; refusing it before it is read or parsed bounds the memory a
+// hostile file costs (parsing YAML takes about ten times a file's size).
+const MaxFileBytes = 4 << 20
+
+// FileTooLargeError reports a file over MaxFileBytes.
+type FileTooLargeError struct {
+	Size int64 // at least; -1 when only known to be over
+}
+
+func (e *FileTooLargeError) Error() string {
+	if e.Size < 0 {
+		return fmt.Sprintf("the file is over the %d MiB a file may hold", MaxFileBytes>>20)
+	}
+	return fmt.Sprintf("the file is %s, over the %d MiB a file may hold", formatSize(e.Size), MaxFileBytes>>20)
+}
+
+// CheckSize returns a *FileTooLargeError for a size over MaxFileBytes.
+func CheckSize(size int64) error {
+	if size > MaxFileBytes {
+		return &FileTooLargeError{Size: size}
+	}
+	return nil
+}
+
+// ReadFile reads the file at path after checking that it is at most
+// MaxFileBytes; a file that grows while it is read stops at the limit.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if err := CheckSize(st.Size()); err != nil {
+			return nil, err
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, &FileTooLargeError{Size: -1}
+	}
+	return data, nil
+}
+
+// formatSize writes a byte count for a message: "200.0 MiB".
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -3,11 +3,13 @@ package source_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/orkdev/ork/pkg/source"
@@ -129,5 +131,48 @@ func TestWanted(t *testing.T) {
 		if got := source.Wanted(name); got != want {
 			t.Errorf("Wanted(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestReadFileLimit: a file over MaxFileBytes is refused before it is read
+// (a sparse 200 MB file costs nothing to refuse); one at the limit is read.
+func TestReadFileLimit(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		size int64
+		ok   bool
+	}{
+		{"empty", 0, true},
+		{"at the limit", source.MaxFileBytes, true},
+		{"one byte over", source.MaxFileBytes + 1, false},
+		{"200 MB", 200 << 20, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")
+			f, err := os.Create(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Truncate(tt.size); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			data, err := source.ReadFile(p)
+			if tt.ok {
+				if err != nil || int64(len(data)) != tt.size {
+					t.Fatalf("ReadFile = %d bytes, %v; want %d bytes", len(data), err, tt.size)
+				}
+				return
+			}
+			var tl *source.FileTooLargeError
+			if !errors.As(err, &tl) || tl.Size != tt.size {
+				t.Fatalf("ReadFile = %d bytes, %v; want a FileTooLargeError of %d bytes", len(data), err, tt.size)
+			}
+			if !strings.Contains(err.Error(), "over the 4 MiB a file may hold") {
+				t.Errorf("message %q", err)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -61,53 +62,126 @@ func Load(root, dir, rel string, skip ...string) (*source.Tree, string, error) {
 	}
 	tree := &source.Tree{}
 	if !info.IsDir() {
-		data, err := os.ReadFile(real)
+		data, err := source.ReadFile(real)
 		if err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("%s: %w", filepath.ToSlash(filepath.Clean(rel)), err)
 		}
 		tree.Files = append(tree.Files, source.File{Path: filepath.Base(target), Data: data})
 		return tree, filepath.Dir(target), nil
 	}
-	err = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != real && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !source.Wanted(d.Name()) || skipped[p] {
-			return nil
-		}
-		relPath, _ := filepath.Rel(real, p)
-		file := p
-		if d.Type()&fs.ModeSymlink != 0 {
-			file, err = filepath.EvalSymlinks(p)
-			if err != nil {
-				return fmt.Errorf("%s: %w", filepath.ToSlash(filepath.Join(rel, relPath)), err)
-			}
-			if !inside(realRoot, file) {
-				return fmt.Errorf("%s: symlink %w", filepath.ToSlash(filepath.Join(rel, relPath)), ErrEscape)
-			}
-			if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
-				return fmt.Errorf("%s: symlink does not point to a regular file", filepath.ToSlash(filepath.Join(rel, relPath)))
-			}
-		} else if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		tree.Files = append(tree.Files, source.File{Path: filepath.ToSlash(relPath), Data: data})
-		return nil
-	})
-	if err != nil {
+	w := walker{realRoot: realRoot, rel: rel, skipped: skipped, tree: tree, walking: map[string]bool{}}
+	if err := w.dir(real, ""); err != nil {
 		return nil, "", err
 	}
+	tree.Sort()
 	return tree, target, nil
+}
+
+// maxDirectories bounds the directories one Load reads, symlinked ones
+// counted each time they are reached: symlinks can make a small tree
+// exponentially large without a loop.
+const maxDirectories = 10000
+
+// walker reads a directory tree, following symlinks that stay inside the
+// root: to files, and to directories that are not being walked already.
+type walker struct {
+	realRoot string
+	rel      string // the source's path, for messages
+	skipped  map[string]bool
+	tree     *source.Tree
+	walking  map[string]bool // the real directories on the way down
+	dirs     int
+}
+
+// dir reads the real directory real, whose files have tree paths that
+// start with prefix.
+func (w *walker) dir(real, prefix string) error {
+	w.dirs++
+	if w.dirs > maxDirectories {
+		return fmt.Errorf("%s: more than %d directories (through symlinks); ork stops there", w.shown(prefix), maxDirectories)
+	}
+	w.walking[real] = true
+	defer delete(w.walking, real)
+	entries, err := os.ReadDir(real)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		p := filepath.Join(real, name)
+		treePath := path.Join(prefix, name)
+		switch {
+		case e.IsDir():
+			if err := w.dir(p, treePath); err != nil {
+				return err
+			}
+		case e.Type()&fs.ModeSymlink != 0:
+			if err := w.symlink(p, treePath); err != nil {
+				return err
+			}
+		case e.Type().IsRegular() && source.Wanted(name) && !w.skipped[p]:
+			if err := w.read(p, treePath); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// symlink follows the symlink at p: to a wanted file, or to a directory.
+// Either must stay inside the root, and a directory must not be one being
+// walked (a loop); anything else it points to is an error.
+func (w *walker) symlink(p, treePath string) error {
+	shown := w.shown(treePath)
+	wanted := source.Wanted(path.Base(treePath))
+	target, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		if !wanted {
+			return nil // a file ork would not read anyway
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: symlink to a file that does not exist", shown)
+		}
+		return fmt.Errorf("%s: %w", shown, err)
+	}
+	st, err := os.Stat(target)
+	if err != nil {
+		return fmt.Errorf("%s: %w", shown, err)
+	}
+	switch {
+	case st.IsDir():
+		if !inside(w.realRoot, target) {
+			return fmt.Errorf("%s: symlink %w", shown, ErrEscape)
+		}
+		if w.walking[target] {
+			return fmt.Errorf("%s: symlink to a directory that contains it (a loop)", shown)
+		}
+		return w.dir(target, treePath)
+	case !wanted || w.skipped[target]:
+		return nil
+	case !inside(w.realRoot, target):
+		return fmt.Errorf("%s: symlink %w", shown, ErrEscape)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%s: symlink does not point to a regular file or a directory", shown)
+	}
+	return w.read(target, treePath)
+}
+
+func (w *walker) read(real, treePath string) error {
+	data, err := source.ReadFile(real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", w.shown(treePath), err)
+	}
+	w.tree.Files = append(w.tree.Files, source.File{Path: treePath, Data: data})
+	return nil
+}
+
+// shown is how a message names a file of the tree.
+func (w *walker) shown(treePath string) string {
+	return filepath.ToSlash(filepath.Join(w.rel, filepath.FromSlash(treePath)))
 }
 
 // inside reports whether p is root or below it, lexically.

@@ -2,6 +2,7 @@ package file_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -200,10 +201,42 @@ func TestLoadRejects(t *testing.T) {
 		{name: "absolute path", rel: filepath.Join(root, "katalog"), want: "absolute"},
 		{name: "missing path", rel: "nope", want: `"nope" does not exist`},
 		{
-			name:  "symlink to a directory named like a manifest",
-			setup: func(t *testing.T) { symlink(t, filepath.Join(root, "katalog"), filepath.Join(root, "odd", "dir.yaml")) },
-			rel:   "odd",
-			want:  "regular file",
+			name:  "symlink to a directory that contains it",
+			setup: func(t *testing.T) { symlink(t, "..", filepath.Join(root, "loop", "sub", "up")) },
+			rel:   "loop",
+			want:  "loop/sub/up: symlink to a directory that contains it (a loop)",
+		},
+		{
+			name: "absolute symlink to an ancestor",
+			setup: func(t *testing.T) {
+				symlink(t, filepath.Join(root, "loop2"), filepath.Join(root, "loop2", "a", "b", "back"))
+			},
+			rel:  "loop2",
+			want: "loop2/a/b/back: symlink to a directory that contains it (a loop)",
+		},
+		{
+			name: "symlinks fanning out without a loop",
+			setup: func(t *testing.T) {
+				// fan/d0 holds two links to fan/d1, which holds two to
+				// fan/d2, …: 2^20 paths from 21 directories.
+				for i := range 20 {
+					for _, l := range []string{"a", "b"} {
+						symlink(t, filepath.Join(root, "fan", fmt.Sprintf("d%d", i+1)), filepath.Join(root, "fan", fmt.Sprintf("d%d", i), l))
+					}
+				}
+				write(t, root, map[string]string{"fan/d20/x.yaml": "x"})
+			},
+			rel:  "fan/d0",
+			want: "more than 10000 directories (through symlinks)",
+		},
+		{
+			name: "symlinked directory inside the tree out of the root",
+			setup: func(t *testing.T) {
+				symlink(t, filepath.Join(outside, "dir"), filepath.Join(root, "vendored", "dir"))
+			},
+			rel:    "vendored",
+			escape: true,
+			want:   "vendored/dir: symlink leaves the repository",
 		},
 		{
 			name: "dangling symlink",
@@ -236,21 +269,21 @@ func TestLoadRejects(t *testing.T) {
 	}
 }
 
-func TestLoadSymlinkedDirectoryInsideTreeOutOfRoot(t *testing.T) {
-	root, outside := repo(t)
-	write(t, root, map[string]string{"katalog/a.yaml": "a"})
-	symlink(t, filepath.Join(outside, "dir"), filepath.Join(root, "katalog", "vendored"))
+// TestLoadSymlinkedDirectories: a symlink to a directory inside the root
+// is followed, its files under the link's path, never skipped silently.
+func TestLoadSymlinkedDirectories(t *testing.T) {
+	root, _ := repo(t)
+	write(t, root, map[string]string{"katalog/a.yaml": "a", "shared/apps/b.yaml": "b", "shared/apps/deep/c.yaml": "c"})
+	symlink(t, filepath.Join(root, "shared", "apps"), filepath.Join(root, "katalog", "apps"))
+	symlink(t, "../shared", filepath.Join(root, "katalog", "dir.yaml")) // a directory named like a manifest
+	symlink(t, "../../shared/apps", filepath.Join(root, "katalog", "z", "twice"))
 	tree, _, err := file.Load(root, root, "katalog")
 	if err != nil {
-		if !errors.Is(err, file.ErrEscape) {
-			t.Fatalf("Load = %v, want success without the outside files or ErrEscape", err)
-		}
-		return
+		t.Fatal(err)
 	}
-	for _, f := range tree.Files {
-		if strings.Contains(string(f.Data), "kind: X") {
-			t.Errorf("read %s from outside the repository", f.Path)
-		}
+	want := []string{"a.yaml", "apps/b.yaml", "apps/deep/c.yaml", "dir.yaml/apps/b.yaml", "dir.yaml/apps/deep/c.yaml", "z/twice/b.yaml", "z/twice/deep/c.yaml"}
+	if got := paths(tree); !reflect.DeepEqual(got, want) {
+		t.Errorf("files = %q, want %q", got, want)
 	}
 }
 

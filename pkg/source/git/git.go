@@ -42,6 +42,8 @@ type Fetcher struct {
 	Progress io.Writer // go-git's progress messages, or nil
 	// Auth returns the credentials for a repository URL, or nil.
 	Auth func(repoURL string) (transport.AuthMethod, error)
+	// MaxBytes is the most one fetch reads over HTTP(S); 0: DefaultMaxBytes.
+	MaxBytes int64
 }
 
 var commitID = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
@@ -169,7 +171,7 @@ func (f *Fetcher) Resolve(ctx context.Context, repoURL, ref string) (string, err
 		return "", err
 	}
 	remote := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{repoURL}})
-	refs, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: auth, PeelingOption: gogit.AppendPeeled})
+	refs, err := remote.ListContext(f.budget(ctx), &gogit.ListOptions{Auth: auth, PeelingOption: gogit.AppendPeeled})
 	if err != nil {
 		return "", describe(repoURL, err)
 	}
@@ -261,11 +263,22 @@ func (f *Fetcher) Tree(ctx context.Context, repoURL, ref, commit, dir string) (*
 	return t, nil
 }
 
+// budget limits what the HTTP(S) requests made under ctx read, in all.
+func (f *Fetcher) budget(ctx context.Context) context.Context {
+	installLimitedHTTP()
+	max := f.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	return withBudget(ctx, max)
+}
+
 // fetch brings commit into memory: first the named ref alone at depth 1,
 // which is the commit unless the ref has moved since it was pinned; then
 // the commit by id at depth 1, which servers allow when configured to; then
 // every branch and tag in full.
 func (f *Fetcher) fetch(ctx context.Context, repoURL, ref, commit string) (*object.Commit, error) {
+	ctx = f.budget(ctx)
 	auth, err := f.auth(repoURL)
 	if err != nil {
 		return nil, err
@@ -296,7 +309,7 @@ func (f *Fetcher) fetch(ctx context.Context, repoURL, ref, commit string) (*obje
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if isTransportFailure(err) {
+		if isTransportFailure(err) || strings.Contains(err.Error(), ErrTooLarge.Error()) {
 			return nil, describe(repoURL, err)
 		}
 		lastErr = err
@@ -369,6 +382,8 @@ func isTransportFailure(err error) bool {
 func describe(repoURL string, err error) error {
 	u := redact(repoURL)
 	switch {
+	case errors.Is(err, ErrTooLarge), strings.Contains(err.Error(), ErrTooLarge.Error()):
+		return fmt.Errorf("%s sent more than ork reads from a source (%v); nothing was cached; raise the limit with --max-artifact-size", u, err)
 	case errors.Is(err, transport.ErrRepositoryNotFound):
 		return fmt.Errorf("%s is not a Git repository, or it does not exist", u)
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):

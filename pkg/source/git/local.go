@@ -102,6 +102,9 @@ func (s *Snapshot) ReadFile(p string) ([]byte, error) {
 	if f.Mode == filemode.Symlink {
 		return nil, fmt.Errorf("%s:%s is a symlink; ork does not follow symlinks read through Git", s.Ref, p)
 	}
+	if err := source.CheckSize(f.Size); err != nil {
+		return nil, fmt.Errorf("%s:%s: %w", s.Ref, p, err)
+	}
 	r, err := f.Reader()
 	if err != nil {
 		return nil, err
@@ -167,6 +170,9 @@ func wanted(t *object.Tree, dir string) (*source.Tree, error) {
 		}
 		if f.Mode == filemode.Symlink {
 			return fmt.Errorf("%s is a symlink; ork does not follow symlinks read through Git", path.Join(dir, name))
+		}
+		if err := source.CheckSize(f.Size); err != nil {
+			return fmt.Errorf("%s: %w", path.Join(dir, name), err)
 		}
 		r, err := f.Reader()
 		if err != nil {

@@ -284,7 +284,7 @@ func cleanPath(name string) (string, error) {
 // regular files, with symlinks and hard links to files inside the archive
 // resolved to copies. Entries with an absolute path or a '..' component,
 // links that point out of the archive, and device files and FIFOs are
-// refused. The files may add up to at most limit bytes; used is how many
+// refused, and so are two entries of one name. The files may add up to at most limit bytes; used is how many
 // they do.
 func ReadArchive(data []byte, limit int64) (files []source.File, used int64, err error) {
 	var r io.Reader = bytes.NewReader(data)
@@ -303,6 +303,7 @@ func ReadArchive(data []byte, limit int64) (files []source.File, used int64, err
 	var links []link
 	byName := map[string]int{}
 	dirs := map[string]bool{}
+	entries := map[string]bool{} // the names of files and links
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
@@ -322,6 +323,14 @@ func ReadArchive(data []byte, limit int64) (files []source.File, used int64, err
 		if strings.HasPrefix(path.Base(name), ".wh.") {
 			continue // a whiteout of image layers: nothing to read
 		}
+		if h.Typeflag != tar.TypeDir {
+			// tar keeps the last of two entries of one name; other readers
+			// the first: which one is the artifact's is anyone's guess.
+			if entries[name] {
+				return nil, used, fmt.Errorf("archive entry %q appears twice; ork refuses to choose one", name)
+			}
+			entries[name] = true
+		}
 		switch h.Typeflag {
 		case tar.TypeDir:
 			dirs[name] = true
@@ -340,10 +349,6 @@ func ReadArchive(data []byte, limit int64) (files []source.File, used int64, err
 				return nil, used, ErrTooLarge
 			}
 			used += int64(len(b))
-			if i, ok := byName[name]; ok {
-				files[i].Data = b
-				continue
-			}
 			byName[name] = len(files)
 			files = append(files, source.File{Path: name, Data: b})
 		case tar.TypeSymlink, tar.TypeLink:
@@ -415,10 +420,6 @@ func ReadArchive(data []byte, limit int64) (files []source.File, used int64, err
 			return nil, used, ErrTooLarge
 		}
 		used += int64(len(data))
-		if j, ok := byName[l.name]; ok {
-			files[j].Data = data
-			continue
-		}
 		byName[l.name] = len(files)
 		files = append(files, source.File{Path: l.name, Data: data})
 	}

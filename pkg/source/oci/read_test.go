@@ -132,6 +132,11 @@ func TestReadArchive(t *testing.T) {
 		{"device", []entry{{name: "null", typ: tar.TypeChar}}, `archive entry "null" is a device file, which ork refuses`},
 		{"block device", []entry{{name: "sda", typ: tar.TypeBlock}}, `archive entry "sda" is a device file, which ork refuses`},
 		{"fifo", []entry{{name: "p", typ: tar.TypeFifo}}, `archive entry "p" is a FIFO, which ork refuses`},
+		{"a file twice", []entry{{name: "a.yaml", data: "kind: A"}, {name: "a.yaml", data: "kind: Secret"}}, `archive entry "a.yaml" appears twice; ork refuses to choose one`},
+		{"a file twice, spelt two ways", []entry{{name: "./d/a.yaml", data: "a"}, {name: "d//a.yaml", data: "b"}}, `archive entry "d/a.yaml" appears twice; ork refuses to choose one`},
+		{"a file and a link of one name", []entry{{name: "a.yaml", data: "a"}, {name: "b.yaml", data: "b"}, {name: "a.yaml", link: "b.yaml", typ: tar.TypeSymlink}}, `archive entry "a.yaml" appears twice; ork refuses to choose one`},
+		{"a link twice", []entry{{name: "a.yaml", data: "a"}, {name: "s.yaml", link: "a.yaml", typ: tar.TypeSymlink}, {name: "s.yaml", link: "a.yaml", typ: tar.TypeLink}}, `archive entry "s.yaml" appears twice; ork refuses to choose one`},
+		{"a directory twice", []entry{{name: "d/", typ: tar.TypeDir}, {name: "d", typ: tar.TypeDir}, {name: "d/a.yaml", data: "a"}}, "d/a.yaml"},
 	} {
 		for _, gz := range []bool{false, true} {
 			files, _, err := ReadArchive(tarball(t, gz, tc.entries...), 1<<20)

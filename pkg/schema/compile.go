@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
+	"strings"
 
 	"cuelang.org/go/cue"
 )
@@ -84,7 +86,18 @@ func (cc *compiler) compileValue(v cue.Value, depth int) (checker, error) {
 	kind := v.IncompleteKind()
 	switch {
 	case kind == cue.StructKind:
-		return cc.compileStruct(v, depth)
+		c, err := cc.compileStruct(v, depth)
+		if err != nil || op != cue.AndOp {
+			return c, err
+		}
+		// A struct that embeds or unifies definitions ({#PodSpec,
+		// restartPolicy?: "Always"}) has their conditions too.
+		for _, name := range cc.embeddedDefinitions(v, 0) {
+			if c, err = cc.guard(name, c); err != nil {
+				return nil, err
+			}
+		}
+		return c, nil
 	case kind == cue.ListKind:
 		return cc.compileList(v, depth)
 	case kind == cue.TopKind && op == cue.NoOp:
@@ -540,16 +553,81 @@ func concrete(args []cue.Value) (any, error) {
 	return normalize(x), nil
 }
 
+// embeddedDefinitions lists the top-level definitions that a struct value
+// unifies (its expression is #A & {…} or {#A, …}), and those that they
+// embed in turn.
+func (cc *compiler) embeddedDefinitions(v cue.Value, depth int) []string {
+	op, args := v.Expr()
+	if depth > maxCompileDepth {
+		return nil
+	}
+	switch op {
+	case cue.SelectorOp:
+		if len(args) == 2 {
+			if name, err := args[1].String(); err == nil && strings.HasPrefix(name, "#") {
+				out := []string{name}
+				if def := cc.root.LookupPath(cue.MakePath(cue.Def(name))); def.Exists() {
+					for _, n := range cc.embeddedDefinitions(def, depth+1) {
+						if !slices.Contains(out, n) {
+							out = append(out, n)
+						}
+					}
+				}
+				return out
+			}
+		}
+	case cue.AndOp:
+		var out []string
+		for _, a := range args {
+			for _, n := range cc.embeddedDefinitions(a, depth+1) {
+				if !slices.Contains(out, n) {
+					out = append(out, n)
+				}
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// structOf finds the struct checker below guards and rules.
+func structOf(c checker) (*structChecker, bool) {
+	switch x := c.(type) {
+	case *structChecker:
+		return x, true
+	case guarded:
+		return x.st, true
+	case ruled:
+		return x.st, true
+	}
+	return nil, false
+}
+
 // guard wraps the checker of definition name with its conditions, if it
-// has any (see guard.go).
+// has any (see guard.go and rule.go).
 func (cc *compiler) guard(name string, c checker) (checker, error) {
 	cond, has := cc.conditions[name]
 	if !has {
 		return c, nil
 	}
-	st, isStruct := c.(*structChecker)
+	st, isStruct := structOf(c)
 	if !cond.ok || !isStruct {
 		return nil, unsupported{name + " holds a comprehension the checker cannot follow"}
 	}
-	return guarded{inner: st, guards: cond.guards}, nil
+	out := c
+	if len(cond.guards) > 0 {
+		out = guarded{inner: out, st: st, guards: cond.guards}
+	}
+	if len(cond.rules) == 0 {
+		return out, nil
+	}
+	r := ruled{inner: out, st: st}
+	for _, c := range cond.rules {
+		rl, err := compileRule(c, st.fields)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		r.rules = append(r.rules, rl)
+	}
+	return r, nil
 }

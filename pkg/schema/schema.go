@@ -332,7 +332,11 @@ func (c *compiled) allViolations(def cue.Value, obj map[string]any, found []Viol
 	for range maxRechecks {
 		removed := false
 		for _, v := range last {
-			removed = removePath(cur, v.Path) || removed
+			// A rule's field is not the mistake alone: without it, the
+			// rule's other fields would look wrong.
+			if v.Rule == "" {
+				removed = removePath(cur, v.Path) || removed
+			}
 		}
 		if !removed {
 			break

@@ -453,29 +453,39 @@ func uniqueIDs(docs []*manifest.Doc) error {
 // duplicateNames reports the items of a document's named lists (containers,
 // ports, volumes, env...) that repeat an earlier item's name. Layers merge
 // such lists by name, so the two would silently become one; the API server
-// refuses most of them, and the rest are mistakes.
+// refuses most of them, and the rest are mistakes. path is a scratch
+// stack; the errors are sorted by position later.
 func duplicateNames(d *manifest.Doc, v any, path []string) []error {
 	var errs []error
 	switch x := v.(type) {
 	case map[string]any:
-		for _, k := range slices.Sorted(maps.Keys(x)) {
-			errs = append(errs, duplicateNames(d, x[k], append(path[:len(path):len(path)], k))...)
+		for k, e := range x {
+			switch e.(type) {
+			case map[string]any, []any:
+				errs = append(errs, duplicateNames(d, e, append(path, k))...)
+			}
 		}
 	case []any:
-		first := map[string]int{}
+		var first map[string]int
 		for i, item := range x {
-			p := append(path[:len(path):len(path)], strconv.Itoa(i))
-			if m, ok := item.(map[string]any); ok {
-				if name, ok := m["name"].(string); ok {
-					if j, dup := first[name]; dup {
-						pos, _ := d.Position(append(p, "name"))
-						errs = append(errs, manifest.Errorf(pos, d.Source, "%s: %s: duplicate name %q (first at item %d): items of a list are matched by name, so each name may appear once", d.ID, strings.Join(append(p, "name"), "."), name, j))
-					} else {
-						first[name] = i
+			m, ok := item.(map[string]any)
+			if !ok {
+				continue
+			}
+			p := append(path, strconv.Itoa(i))
+			if name, ok := m["name"].(string); ok {
+				if j, dup := first[name]; dup {
+					at := append(slices.Clone(p), "name")
+					pos, _ := d.Position(at)
+					errs = append(errs, manifest.Errorf(pos, d.Source, "%s: %s: duplicate name %q (first at item %d): items of a list are matched by name, so each name may appear once", d.ID, strings.Join(at, "."), name, j))
+				} else {
+					if first == nil {
+						first = map[string]int{}
 					}
+					first[name] = i
 				}
 			}
-			errs = append(errs, duplicateNames(d, item, p)...)
+			errs = append(errs, duplicateNames(d, m, p)...)
 		}
 	}
 	return errs

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"cuelang.org/go/cue"
 )
@@ -393,11 +395,39 @@ func (n notEqual) check(v any, _ *[]insertion) bool {
 type match struct {
 	re     *regexp.Regexp
 	negate bool
+	// Verdicts on short strings already seen: label keys and values,
+	// names and ports repeat across manifests, and a regular expression
+	// costs more than a lookup.
+	seen  *sync.Map
+	count *atomic.Int32
+}
+
+const (
+	maxMatchCache = 4096 // verdicts kept per regular expression
+	maxCachedLen  = 64   // longest string whose verdict is kept
+)
+
+func newMatch(re *regexp.Regexp, negate bool) match {
+	return match{re: re, negate: negate, seen: &sync.Map{}, count: &atomic.Int32{}}
 }
 
 func (m match) check(v any, _ *[]insertion) bool {
 	s, ok := v.(string)
-	return ok && m.re.MatchString(s) != m.negate
+	if !ok {
+		return false
+	}
+	if len(s) > maxCachedLen {
+		return m.re.MatchString(s) != m.negate
+	}
+	if ok, hit := m.seen.Load(s); hit {
+		return ok.(bool)
+	}
+	verdict := m.re.MatchString(s) != m.negate
+	if m.count.Load() < maxMatchCache {
+		m.count.Add(1)
+		m.seen.Store(s, verdict)
+	}
+	return verdict
 }
 
 type bound struct {
@@ -530,7 +560,7 @@ func (cc *compiler) compileScalar(v cue.Value, depth int) (checker, error) {
 		if err != nil {
 			return nil, unsupported{"regular expression: " + err.Error()}
 		}
-		return match{re: re, negate: op == cue.NotRegexMatchOp}, nil
+		return newMatch(re, op == cue.NotRegexMatchOp), nil
 	case cue.NotEqualOp:
 		lim, err := concrete(args)
 		if err != nil {

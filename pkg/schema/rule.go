@@ -51,10 +51,10 @@ type expr interface {
 
 // env is the state of one rule evaluation.
 type env struct {
-	root     map[string]any // the value of the definition being checked
-	fallback map[string]any // defaults of the definition's absent fields
-	vars     []binding
-	budget   int // iterations left; rules over huge lists give up (to CUE)
+	root   map[string]any // the value of the definition being checked
+	st     *structChecker // its fields, for the defaults of absent ones
+	vars   []binding
+	budget int // iterations left; rules over huge lists give up (to CUE)
 }
 
 type binding struct {
@@ -154,37 +154,49 @@ func (r rule) run(e *env, i int) bool {
 		}
 		return !b || r.run(e, i+1)
 	}
+	return e.each(c, func() bool { return r.run(e, i+1) })
+}
+
+// each binds a for clause's variables to every item of its source in
+// turn, calling next for each; false when next fails or the source is not
+// a list or struct.
+func (e *env) each(c clause, next func() bool) bool {
 	src, ok := c.source.eval(e)
 	if !ok {
 		return false
 	}
 	mark := len(e.vars)
-	defer func() { e.vars = e.vars[:mark] }()
-	bind := func(k, v any) bool {
-		e.vars = e.vars[:mark]
-		if c.key != "" {
-			e.vars = append(e.vars, binding{c.key, k})
-		}
-		e.vars = append(e.vars, binding{c.value, v})
-		return r.run(e, i+1)
-	}
+	ok = true
 	switch x := src.(type) {
 	case []any:
 		for n, item := range x {
-			if !bind(int64(n), item) {
-				return false
+			e.vars = e.vars[:mark]
+			if c.key != "" {
+				e.vars = append(e.vars, binding{c.key, int64(n)})
+			}
+			e.vars = append(e.vars, binding{c.value, item})
+			if !next() {
+				ok = false
+				break
 			}
 		}
 	case map[string]any:
 		for _, k := range sortedKeys(x) {
-			if !bind(k, x[k]) {
-				return false
+			e.vars = e.vars[:mark]
+			if c.key != "" {
+				e.vars = append(e.vars, binding{c.key, k})
+			}
+			e.vars = append(e.vars, binding{c.value, x[k]})
+			if !next() {
+				ok = false
+				break
 			}
 		}
 	default:
-		return false
+		ok = false
 	}
-	return true
+	e.vars = e.vars[:mark]
+	return ok
 }
 
 func sortedKeys(m map[string]any) []string {
@@ -440,8 +452,10 @@ func (f fieldRef) eval(e *env) (any, bool) {
 	if v, ok := e.root[string(f)]; ok {
 		return v, true
 	}
-	v, ok := e.fallback[string(f)]
-	return v, ok
+	if fd := e.st.fields[string(f)]; fd != nil && fd.fallback != nil {
+		return fd.fallback, true
+	}
+	return nil, false
 }
 
 type selectExpr struct {
@@ -665,37 +679,7 @@ func (c compExpr) run(e *env, i int, out *[]any) bool {
 		}
 		return !b || c.run(e, i+1, out)
 	}
-	src, ok := cl.source.eval(e)
-	if !ok {
-		return false
-	}
-	mark := len(e.vars)
-	defer func() { e.vars = e.vars[:mark] }()
-	bind := func(k, v any) bool {
-		e.vars = e.vars[:mark]
-		if cl.key != "" {
-			e.vars = append(e.vars, binding{cl.key, k})
-		}
-		e.vars = append(e.vars, binding{cl.value, v})
-		return c.run(e, i+1, out)
-	}
-	switch x := src.(type) {
-	case []any:
-		for n, item := range x {
-			if !bind(int64(n), item) {
-				return false
-			}
-		}
-	case map[string]any:
-		for _, k := range sortedKeys(x) {
-			if !bind(k, x[k]) {
-				return false
-			}
-		}
-	default:
-		return false
-	}
-	return true
+	return e.each(cl, func() bool { return c.run(e, i+1, out) })
 }
 
 func (l listExpr) eval(e *env) (any, bool) {
@@ -723,15 +707,7 @@ func (r ruled) check(v any, fill *[]insertion) bool {
 		return false
 	}
 	m := v.(map[string]any) // the inner checker accepts only structs
-	e := &env{root: m, budget: maxRuleSteps}
-	for name, f := range r.st.fields {
-		if _, present := m[name]; !present && f.fallback != nil {
-			if e.fallback == nil {
-				e.fallback = map[string]any{}
-			}
-			e.fallback[name] = f.fallback
-		}
-	}
+	e := &env{root: m, st: r.st, budget: maxRuleSteps, vars: make([]binding, 0, 8)}
 	for _, rl := range r.rules {
 		e.vars = e.vars[:0]
 		if rl.fires(e) {

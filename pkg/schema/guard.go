@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"slices"
 	"strconv"
 
 	"cuelang.org/go/cue/ast"
@@ -82,13 +83,12 @@ func conditionsOf(n ast.Node) ([]guard, []*ast.Comprehension, bool) {
 			}
 		}
 	}
-	// Any comprehension below the top level defeats the guards, except
-	// the list comprehensions of a rule's own expressions.
+	// Any comprehension below the top level defeats the guards and rules
+	// (a rule nested in a field would go unseen), except the list
+	// comprehensions of a top-level rule's own expressions.
 	ast.Walk(n, func(x ast.Node) bool {
-		if c, isComp := x.(*ast.Comprehension); isComp {
-			if _, isR := isRule(c); isR {
-				return false
-			}
+		if c, isComp := x.(*ast.Comprehension); isComp && slices.Contains(rules, c) {
+			return false
 		}
 		if st, isStruct := x.(*ast.StructLit); isStruct && st != n {
 			for _, el := range st.Elts {

@@ -112,3 +112,24 @@ func TestRuleInterpreter(t *testing.T) {
 		})
 	}
 }
+
+// TestNestedRuleIsNotIgnored: a rule below the top level of a definition is
+// one the checker would not see, so the definition is left to CUE.
+func TestNestedRuleIsNotIgnored(t *testing.T) {
+	f, err := parser.ParseFile("n.cue", `package s
+
+#N: {
+	f?: {
+		x?: int
+		if x != _|_ if x > 1 {_r: error("x: at most 1")}
+	}
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond, has := findConditions([]*ast.File{f})["#N"]
+	if !has || cond.ok {
+		t.Fatalf("conditions of #N: %+v, %v; want not ok", cond, has)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/lock"
 	"github.com/orkdev/ork/pkg/manifest"
+	"github.com/orkdev/ork/pkg/orkestra"
 	"github.com/orkdev/ork/pkg/schema"
 	"github.com/orkdev/ork/pkg/source"
 	"github.com/orkdev/ork/pkg/source/git"
@@ -292,6 +293,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 		}
 	}
 	b.checkOrkestra(kat, problems)
+	b.checkNamespaces(kat, env, problems)
 	if len(*problems) > 0 {
 		return nil
 	}
@@ -465,11 +467,13 @@ func (b *builder) display(path string) string {
 	return filepath.ToSlash(path)
 }
 
-// uniqueIDs reports documents of one layer that share an identity.
+// uniqueIDs reports documents of one layer that share an identity, and
+// lists of named items that name an item twice.
 func uniqueIDs(docs []*manifest.Doc) error {
 	seen := map[manifest.ID]*manifest.Doc{}
 	var errs []error
 	for _, d := range docs {
+		errs = append(errs, duplicateNames(d, d.Object, nil)...)
 		if first, dup := seen[d.ID]; dup {
 			errs = append(errs, manifest.Errorf(d.Pos, d.Source, "%s is defined twice in one layer (first at %s)", d.ID, first.Pos))
 			continue
@@ -477,6 +481,47 @@ func uniqueIDs(docs []*manifest.Doc) error {
 		seen[d.ID] = d
 	}
 	return errors.Join(errs...)
+}
+
+// duplicateNames reports the items of a document's named lists (containers,
+// ports, volumes, env...) that repeat an earlier item's name. Layers merge
+// such lists by name, so the two would silently become one; the API server
+// refuses most of them, and the rest are mistakes. path is a scratch
+// stack; the errors are sorted by position later.
+func duplicateNames(d *manifest.Doc, v any, path []string) []error {
+	var errs []error
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			switch e.(type) {
+			case map[string]any, []any:
+				errs = append(errs, duplicateNames(d, e, append(path, k))...)
+			}
+		}
+	case []any:
+		var first map[string]int
+		for i, item := range x {
+			m, ok := item.(map[string]any)
+			if !ok {
+				continue
+			}
+			p := append(path, strconv.Itoa(i))
+			if name, ok := m["name"].(string); ok {
+				if j, dup := first[name]; dup {
+					at := append(slices.Clone(p), "name")
+					pos, _ := d.Position(at)
+					errs = append(errs, manifest.Errorf(pos, d.Source, "%s: %s: duplicate name %q (first at item %d): items of a list are matched by name, so each name may appear once", d.ID, strings.Join(at, "."), name, j))
+				} else {
+					if first == nil {
+						first = map[string]int{}
+					}
+					first[name] = i
+				}
+			}
+			errs = append(errs, duplicateNames(d, m, p)...)
+		}
+	}
+	return errs
 }
 
 // merge applies the layers in order and expands templates.
@@ -633,6 +678,56 @@ func policyKey(id manifest.ID) string {
 		return id.Namespace + "/" + id.Name
 	}
 	return id.Name
+}
+
+// systemNamespaces exist in every cluster: the API server creates them.
+var systemNamespaces = []string{"default", "kube-node-lease", "kube-public", "kube-system"}
+
+// checkNamespaces reports every manifest whose namespace is neither a
+// Namespace of the Katalog nor declared pre-existing (the Komposer's
+// namespaces, the environment's, the system ones): applied to a fresh
+// cluster, it would be refused.
+func (b *builder) checkNamespaces(kat *Katalog, env komposer.Environment, problems *problemList) {
+	known := map[string]bool{}
+	for _, ns := range slices.Concat(systemNamespaces, b.k.Namespaces, env.Namespaces) {
+		known[ns] = true
+	}
+	for _, id := range kat.IDs {
+		if id.Kind == "Namespace" && id.Group == "" {
+			known[id.Name] = true
+		}
+	}
+	// One error per missing namespace, at its first manifest: a missing
+	// namespace is one mistake however many manifests it holds.
+	first := map[string]manifest.ID{}
+	count := map[string]int{}
+	var missing []string
+	for _, id := range kat.IDs {
+		// The Orkestra Katalog is read from the bundle's ConfigMap, never
+		// applied: its namespace is a name, not a place in the cluster.
+		if id.Namespace == "" || known[id.Namespace] || orkestra.IsKatalog(id.Group, id.Kind) {
+			continue
+		}
+		if count[id.Namespace] == 0 {
+			first[id.Namespace] = id
+			missing = append(missing, id.Namespace)
+		}
+		count[id.Namespace]++
+	}
+	for _, ns := range missing {
+		id := first[ns]
+		pos, src := kat.byID[id].locate([]string{"metadata", "namespace"})
+		more := ""
+		switch n := count[ns] - 1; {
+		case n == 1:
+			more = " (also used by 1 more manifest)"
+		case n > 1:
+			more = fmt.Sprintf(" (also used by %d more manifests)", n)
+		}
+		problems.add(problem{pos: pos, source: src, env: kat.Env.Name, subject: id.String(), msg: fmt.Sprintf(
+			"metadata.namespace: namespace %q%s is neither in the bundle nor declared pre-existing: add a Namespace %q to a source, or list it under namespaces: in %s",
+			ns, more, ns, b.k.Display)})
+	}
 }
 
 // finish sorts the Katalog into bundle order.

@@ -192,6 +192,7 @@ environments:
     production: true
     overlays: [./envs/shared]
 bundle: {name: katalog, namespace: platform}
+namespaces: [apps]
 overrides:
   - apiVersion: v1
     kind: ConfigMap
@@ -408,7 +409,7 @@ func TestBuildManySources(t *testing.T) {
 		want[name] = name
 	}
 	want["last"] = "s11"
-	k.WriteString("environments:\n  - name: a\n  - name: b\nbundle: {name: katalog, namespace: platform}\n")
+	k.WriteString("environments:\n  - name: a\n  - name: b\nbundle: {name: katalog, namespace: platform}\nnamespaces: [apps]\n")
 	r["komposer.yaml"] = k.String()
 	for _, kat := range r.mustBuild(t) {
 		if got := get(manifestOf(t, kat, "ConfigMap", "apps/order"), "data"); !reflect.DeepEqual(got, want) {
@@ -426,10 +427,10 @@ func TestBuildAdditions(t *testing.T) {
 	kats := layered.mustBuild(t)
 	override := Addition{
 		ID:     manifest.ID{Kind: "ConfigMap", Namespace: "apps", Name: "from-override"},
-		Pos:    manifest.Pos{File: "komposer.yaml", Line: 24, Col: 5},
+		Pos:    manifest.Pos{File: "komposer.yaml", Line: 25, Col: 5},
 		Source: "overrides",
 	}
-	if got := layered.at(t, "komposer.yaml", "apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: from-override"); got != "komposer.yaml:24:5" {
+	if got := layered.at(t, "komposer.yaml", "apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: from-override"); got != "komposer.yaml:25:5" {
 		t.Fatalf("fixture moved: from-override at %s", got)
 	}
 	shared := Addition{
@@ -550,6 +551,7 @@ environments:
   - name: b
     overlays: [./envs/b]
 bundle: {name: katalog, namespace: platform}
+namespaces: [apps]
 `,
 	"base/app.yaml": `apiVersion: apps/v1
 kind: Deployment
@@ -646,6 +648,7 @@ func TestBuildDuplicateIdentity(t *testing.T) {
 	t.Run("other namespace, kind or group", func(t *testing.T) {
 		r := twoEnvs.with(repo{"base/a.yaml": cm + "---\n" +
 			strings.Replace(cm, "namespace: apps", "namespace: other", 1) + "---\n" +
+			"apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n---\n" +
 			strings.Replace(cm, "kind: ConfigMap", "kind: Secret", 1) + "---\n" +
 			strings.Replace(cm, "apiVersion: v1", "apiVersion: example.com/v1", 1)})
 		r.mustBuild(t)

@@ -24,6 +24,7 @@ sources:
 environments:
   - name: dev
 bundle: {name: katalog, namespace: platform}
+namespaces: [apps]
 `
 
 // TestBuildOCI builds from an oci-layout: source (local: read in place,

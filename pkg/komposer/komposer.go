@@ -30,6 +30,7 @@ type Komposer struct {
 	Name         string
 	Sources      []Source
 	Secrets      []string
+	Namespaces   []string // pre-existing in every environment's cluster
 	Environments []Environment
 	Bundle       Bundle
 	Overrides    []*manifest.Doc
@@ -65,6 +66,7 @@ type Environment struct {
 	Branch     string
 	Production bool
 	After      string
+	Namespaces []string // pre-existing in this environment's cluster, besides the Komposer's
 	Pos        manifest.Pos
 }
 
@@ -203,12 +205,14 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 			Git  *Git   `json:"git"`
 		} `json:"sources"`
 		Secrets      []string `json:"secrets"`
+		Namespaces   []string `json:"namespaces"`
 		Environments []struct {
 			Name       string   `json:"name"`
 			Overlays   []string `json:"overlays"`
 			Branch     string   `json:"branch"`
 			Production bool     `json:"production"`
 			After      string   `json:"after"`
+			Namespaces []string `json:"namespaces"`
 		} `json:"environments"`
 		Bundle    Bundle `json:"bundle"`
 		Overrides []any  `json:"overrides"`
@@ -231,7 +235,7 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 	if err := json.Unmarshal(b, &pre); err != nil {
 		return nil, err
 	}
-	k := &Komposer{Display: display, Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle, PreAppliedCRDs: pre.Bundle.CRDs, PinImages: raw.Images.Pin}
+	k := &Komposer{Display: display, Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle, PreAppliedCRDs: pre.Bundle.CRDs, PinImages: raw.Images.Pin, Namespaces: raw.Namespaces}
 	var errs []error
 	at := func(path ...string) manifest.Pos {
 		p, _ := doc.Position(path)
@@ -271,7 +275,7 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 		}
 		envs[e.Name] = i
 		k.Environments = append(k.Environments, Environment{
-			Name: e.Name, Overlays: e.Overlays, Branch: e.Branch, Production: e.Production, After: e.After, Pos: pos,
+			Name: e.Name, Overlays: e.Overlays, Branch: e.Branch, Production: e.Production, After: e.After, Namespaces: e.Namespaces, Pos: pos,
 		})
 	}
 	for i, e := range k.Environments {

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	"cuelang.org/go/cue"
 )
@@ -84,7 +88,18 @@ func (cc *compiler) compileValue(v cue.Value, depth int) (checker, error) {
 	kind := v.IncompleteKind()
 	switch {
 	case kind == cue.StructKind:
-		return cc.compileStruct(v, depth)
+		c, err := cc.compileStruct(v, depth)
+		if err != nil || op != cue.AndOp {
+			return c, err
+		}
+		// A struct that embeds or unifies definitions ({#PodSpec,
+		// restartPolicy?: "Always"}) has their conditions too.
+		for _, name := range cc.embeddedDefinitions(v, 0) {
+			if c, err = cc.guard(name, c); err != nil {
+				return nil, err
+			}
+		}
+		return c, nil
 	case kind == cue.ListKind:
 		return cc.compileList(v, depth)
 	case kind == cue.TopKind && op == cue.NoOp:
@@ -380,11 +395,39 @@ func (n notEqual) check(v any, _ *[]insertion) bool {
 type match struct {
 	re     *regexp.Regexp
 	negate bool
+	// Verdicts on short strings already seen: label keys and values,
+	// names and ports repeat across manifests, and a regular expression
+	// costs more than a lookup.
+	seen  *sync.Map
+	count *atomic.Int32
+}
+
+const (
+	maxMatchCache = 4096 // verdicts kept per regular expression
+	maxCachedLen  = 64   // longest string whose verdict is kept
+)
+
+func newMatch(re *regexp.Regexp, negate bool) match {
+	return match{re: re, negate: negate, seen: &sync.Map{}, count: &atomic.Int32{}}
 }
 
 func (m match) check(v any, _ *[]insertion) bool {
 	s, ok := v.(string)
-	return ok && m.re.MatchString(s) != m.negate
+	if !ok {
+		return false
+	}
+	if len(s) > maxCachedLen {
+		return m.re.MatchString(s) != m.negate
+	}
+	if ok, hit := m.seen.Load(s); hit {
+		return ok.(bool)
+	}
+	verdict := m.re.MatchString(s) != m.negate
+	if m.count.Load() < maxMatchCache {
+		m.count.Add(1)
+		m.seen.Store(s, verdict)
+	}
+	return verdict
 }
 
 type bound struct {
@@ -517,7 +560,7 @@ func (cc *compiler) compileScalar(v cue.Value, depth int) (checker, error) {
 		if err != nil {
 			return nil, unsupported{"regular expression: " + err.Error()}
 		}
-		return match{re: re, negate: op == cue.NotRegexMatchOp}, nil
+		return newMatch(re, op == cue.NotRegexMatchOp), nil
 	case cue.NotEqualOp:
 		lim, err := concrete(args)
 		if err != nil {
@@ -540,16 +583,81 @@ func concrete(args []cue.Value) (any, error) {
 	return normalize(x), nil
 }
 
+// embeddedDefinitions lists the top-level definitions that a struct value
+// unifies (its expression is #A & {…} or {#A, …}), and those that they
+// embed in turn.
+func (cc *compiler) embeddedDefinitions(v cue.Value, depth int) []string {
+	op, args := v.Expr()
+	if depth > maxCompileDepth {
+		return nil
+	}
+	switch op {
+	case cue.SelectorOp:
+		if len(args) == 2 {
+			if name, err := args[1].String(); err == nil && strings.HasPrefix(name, "#") {
+				out := []string{name}
+				if def := cc.root.LookupPath(cue.MakePath(cue.Def(name))); def.Exists() {
+					for _, n := range cc.embeddedDefinitions(def, depth+1) {
+						if !slices.Contains(out, n) {
+							out = append(out, n)
+						}
+					}
+				}
+				return out
+			}
+		}
+	case cue.AndOp:
+		var out []string
+		for _, a := range args {
+			for _, n := range cc.embeddedDefinitions(a, depth+1) {
+				if !slices.Contains(out, n) {
+					out = append(out, n)
+				}
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// structOf finds the struct checker below guards and rules.
+func structOf(c checker) (*structChecker, bool) {
+	switch x := c.(type) {
+	case *structChecker:
+		return x, true
+	case guarded:
+		return x.st, true
+	case ruled:
+		return x.st, true
+	}
+	return nil, false
+}
+
 // guard wraps the checker of definition name with its conditions, if it
-// has any (see guard.go).
+// has any (see guard.go and rule.go).
 func (cc *compiler) guard(name string, c checker) (checker, error) {
 	cond, has := cc.conditions[name]
 	if !has {
 		return c, nil
 	}
-	st, isStruct := c.(*structChecker)
+	st, isStruct := structOf(c)
 	if !cond.ok || !isStruct {
 		return nil, unsupported{name + " holds a comprehension the checker cannot follow"}
 	}
-	return guarded{inner: st, guards: cond.guards}, nil
+	out := c
+	if len(cond.guards) > 0 {
+		out = guarded{inner: out, st: st, guards: cond.guards}
+	}
+	if len(cond.rules) == 0 {
+		return out, nil
+	}
+	r := ruled{inner: out, st: st}
+	for _, c := range cond.rules {
+		rl, err := compileRule(c, st.fields)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		r.rules = append(r.rules, rl)
+	}
+	return r, nil
 }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"slices"
 	"strconv"
 
 	"cuelang.org/go/cue/ast"
@@ -21,10 +22,13 @@ type guard struct {
 	value any
 }
 
-// conditions lists, per top-level definition, its guards, or nil with ok
-// false when it holds a comprehension no guard can stand for.
-type conditions map[string]struct {
+// conditions lists, per top-level definition, its guards and its rules
+// (rule.go), or ok false when it holds a comprehension that is neither.
+type conditions map[string]condition
+
+type condition struct {
 	guards []guard
+	rules  []*ast.Comprehension
 	ok     bool
 }
 
@@ -41,13 +45,14 @@ func findConditions(files []*ast.File) conditions {
 			if err != nil {
 				continue
 			}
-			guards, ok := guardsOf(field.Value)
-			if len(guards) > 0 || !ok {
+			guards, rules, ok := conditionsOf(field.Value)
+			if len(guards) > 0 || len(rules) > 0 || !ok {
 				entry, seen := out[name]
 				if !seen {
 					entry.ok = true
 				}
 				entry.guards = append(entry.guards, guards...)
+				entry.rules = append(entry.rules, rules...)
 				entry.ok = entry.ok && ok
 				out[name] = entry
 			}
@@ -56,14 +61,20 @@ func findConditions(files []*ast.File) conditions {
 	return out
 }
 
-// guardsOf returns the guards of a definition's own comprehensions, and
-// false if any comprehension, at any depth, is not one.
-func guardsOf(n ast.Node) ([]guard, bool) {
+// conditionsOf returns the guards and rules of a definition's own
+// comprehensions, and false if any comprehension, at any depth, is
+// neither.
+func conditionsOf(n ast.Node) ([]guard, []*ast.Comprehension, bool) {
 	var guards []guard
+	var rules []*ast.Comprehension
 	ok := true
 	if st, isStruct := n.(*ast.StructLit); isStruct {
 		for _, el := range st.Elts {
 			if c, isComp := el.(*ast.Comprehension); isComp {
+				if _, isR := isRule(c); isR {
+					rules = append(rules, c)
+					continue
+				}
 				if g, simple := simpleGuard(c); simple {
 					guards = append(guards, g)
 					continue
@@ -72,8 +83,13 @@ func guardsOf(n ast.Node) ([]guard, bool) {
 			}
 		}
 	}
-	// Any comprehension below the top level defeats the guards.
+	// Any comprehension below the top level defeats the guards and rules
+	// (a rule nested in a field would go unseen), except the list
+	// comprehensions of a top-level rule's own expressions.
 	ast.Walk(n, func(x ast.Node) bool {
+		if c, isComp := x.(*ast.Comprehension); isComp && slices.Contains(rules, c) {
+			return false
+		}
 		if st, isStruct := x.(*ast.StructLit); isStruct && st != n {
 			for _, el := range st.Elts {
 				if _, isComp := el.(*ast.Comprehension); isComp {
@@ -83,7 +99,7 @@ func guardsOf(n ast.Node) ([]guard, bool) {
 		}
 		return ok
 	}, nil)
-	return guards, ok
+	return guards, rules, ok
 }
 
 // simpleGuard reads `if FIELD == LITERAL { … }`.
@@ -129,7 +145,8 @@ func simpleGuard(c *ast.Comprehension) (guard, bool) {
 // guarded is a struct checker with the conditions of its definition: a
 // manifest that meets one is rejected here, so that CUE decides it.
 type guarded struct {
-	inner  *structChecker
+	inner  checker
+	st     *structChecker // the struct's fields, for defaults
 	guards []guard
 }
 
@@ -141,7 +158,7 @@ func (g guarded) check(v any, fill *[]insertion) bool {
 	for _, gd := range g.guards {
 		val, present := m[gd.field]
 		if !present {
-			if f := g.inner.fields[gd.field]; f != nil {
+			if f := g.st.fields[gd.field]; f != nil {
 				val = f.fallback
 			}
 		}

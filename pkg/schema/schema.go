@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ type Violation struct {
 	Path        []string    // the field, from the root of the value checked
 	Msg         string      // CUE's message, without the path
 	Constraints []token.Pos // where the constraints that failed are written
+	Rule        string      // the cross-field rule broken (schemas/kubernetes.cue), if any
 }
 
 // Error formats the violation as path: message.
@@ -331,7 +333,11 @@ func (c *compiled) allViolations(def cue.Value, obj map[string]any, found []Viol
 	for range maxRechecks {
 		removed := false
 		for _, v := range last {
-			removed = removePath(cur, v.Path) || removed
+			// A rule's field is not the mistake alone: without it, the
+			// rule's other fields would look wrong.
+			if v.Rule == "" {
+				removed = removePath(cur, v.Path) || removed
+			}
 		}
 		if !removed {
 			break
@@ -449,12 +455,17 @@ func violations(err error, def cue.Value) []Violation {
 		if strings.HasSuffix(msg, "errors in empty disjunction:") {
 			continue // a header; the disjuncts' own errors follow
 		}
+		var rule string
+		if len(path) > 0 && strings.HasPrefix(path[len(path)-1], "_") {
+			rule = path[len(path)-1]
+			path, msg = ruleViolation(path, msg)
+		}
 		if msg == "field not allowed" && len(path) > 0 {
 			if s := suggest.Closest(path[len(path)-1], allowedFields(def, path[:len(path)-1])); s != "" {
 				msg += "; did you mean " + s + "?"
 			}
 		}
-		v := Violation{Path: path, Msg: msg}
+		v := Violation{Path: path, Msg: msg, Rule: rule}
 		for _, p := range e.InputPositions() {
 			if p.IsValid() {
 				v.Constraints = append(v.Constraints, p)
@@ -509,6 +520,33 @@ func allowedFields(def cue.Value, path []string) []string {
 		}
 	}
 	return out
+}
+
+// ruleViolation moves a rule's error (schemas/kubernetes.cue: a hidden
+// field set to error("path: message")) to the field the message names,
+// relative to the value holding the rule, so that it is reported at that
+// field's line.
+func ruleViolation(path []string, msg string) ([]string, string) {
+	if len(path) == 0 || !strings.HasPrefix(path[len(path)-1], "_") {
+		return path, msg
+	}
+	rel, rest, ok := strings.Cut(msg, ": ")
+	if !ok {
+		return path[:len(path)-1], msg
+	}
+	p := cue.ParsePath(rel)
+	if p.Err() != nil {
+		return path[:len(path)-1], msg
+	}
+	out := slices.Clone(path[:len(path)-1])
+	for _, sel := range p.Selectors() {
+		s := sel.String()
+		if u, err := strconv.Unquote(s); err == nil {
+			s = u
+		}
+		out = append(out, s)
+	}
+	return out, rest
 }
 
 // literalConflict matches CUE's report that a value differs from another

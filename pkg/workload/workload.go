@@ -66,7 +66,7 @@ func komposer(s Size) string {
 			b.WriteString("    production: true\n")
 		}
 	}
-	b.WriteString("bundle: {name: bench-katalog, namespace: bench}\n")
+	b.WriteString("bundle: {name: bench-katalog, namespace: bench}\nnamespaces: [apps]\n")
 	return b.String()
 }
 

@@ -107,14 +107,11 @@ func (inv Inventory) Annotations() map[string]string {
 		nss = append(nss, ns)
 	}
 	sort.Strings(nss)
-	out := map[string]string{
+	return map[string]string{ // kubectl writes the namespaces even when there are none
 		ToolingAnnotation:    Tooling,
 		GroupKindsAnnotation: strings.Join(gks, ","),
+		NamespacesAnnotation: strings.Join(nss, ","),
 	}
-	if len(nss) > 0 {
-		out[NamespacesAnnotation] = strings.Join(nss, ",")
-	}
-	return out
 }
 
 // SortedGroupKinds returns the inventory's group-kinds in apply order.

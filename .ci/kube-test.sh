@@ -9,3 +9,4 @@ up=$(.ci/kube-up.sh)
 eval "$up"
 trap '.ci/kube-down.sh' EXIT
 ORK_KUBE_TEST=1 go test -race -count=1 -run '^TestPlanCluster$' -v ./pkg/cli
+ORK_KUBE_TEST=1 go test -race -count=1 -run '^TestCluster' -v ./pkg/runtime

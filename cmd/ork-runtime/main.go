@@ -44,9 +44,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.DurationVar(&o.RenewDeadline, "renew-deadline", 10*time.Second, "how long the leader retries renewing before it gives up")
 	fs.DurationVar(&o.RetryPeriod, "retry-period", 2*time.Second, "how often replicas try the Lease")
 	fs.DurationVar(&o.CRDTimeout, "crd-timeout", time.Minute, "how long to wait for CRDs to be Established")
-	fs.IntVar(&o.Concurrency, "concurrency", 8, "applies in flight at once")
-	qps := fs.Float64("kube-qps", 100, "API requests per second")
-	fs.IntVar(&o.Burst, "kube-burst", 200, "API request burst")
+	fs.IntVar(&o.Concurrency, "concurrency", 32, "applies in flight at once")
+	qps := fs.Float64("kube-qps", 500, "client-side limit of API requests per second")
+	fs.IntVar(&o.Burst, "kube-burst", 1000, "client-side burst of API requests")
 	format := fs.String("log-format", "text", "log format: text or json")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {

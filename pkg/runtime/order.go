@@ -22,6 +22,7 @@ func KeyOf(u *unstructured.Unstructured) Key {
 // GroupKind returns the key's group and kind.
 func (k Key) GroupKind() schema.GroupKind { return schema.GroupKind{Group: k.Group, Kind: k.Kind} }
 
+// String names the object as ork's messages do: "Deployment.apps ns/name".
 func (k Key) String() string {
 	gk := k.GroupKind().String()
 	if k.Namespace == "" {

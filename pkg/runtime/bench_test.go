@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 
-	"github.com/orkdev/ork/pkg/runtime"
+	"github.com/orkdev/ork/pkg/runtime/inventory"
 	"github.com/orkdev/ork/pkg/workload"
 )
 
@@ -53,12 +53,12 @@ func BenchmarkRuntimeReady(b *testing.B) {
 }
 
 func benchReady(b *testing.B, bin, path, bundleNS, bundleName, kinds string) {
-	id := runtime.ApplySetID(bundleName+"-applyset", bundleNS, schema.GroupKind{Kind: "ConfigMap"})
+	id := inventory.ApplySetID(bundleName+"-applyset", bundleNS, schema.GroupKind{Kind: "ConfigMap"})
 	var ready []float64
 	var peak float64
 	for range b.N {
 		b.StopTimer()
-		kubectl(b, "delete", kinds, "--all-namespaces", "-l", runtime.PartOfLabel+"="+id, "--wait=false", "--ignore-not-found")
+		kubectl(b, "delete", kinds, "--all-namespaces", "-l", inventory.PartOfLabel+"="+id, "--wait=false", "--ignore-not-found")
 		b.StartTimer()
 		p := start(b, bin, "--bundle", path, "--leader-elect=false")
 		m := p.waitLog(b, time.Minute, "ready")

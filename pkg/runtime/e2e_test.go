@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/orkdev/ork/pkg/runtime"
+	"github.com/orkdev/ork/pkg/runtime/inventory"
 )
 
 const bound = 20 * time.Second // every wait on the cluster is bounded by this
@@ -46,7 +47,7 @@ func TestClusterDemo(t *testing.T) {
 	if !managedBy(d, runtime.FieldManager) {
 		t.Errorf("Deployment identity/keycloak: not applied by %s", runtime.FieldManager)
 	}
-	kl, err := dyn.Resource(katalogGVR).List(context.Background(), metav1.ListOptions{LabelSelector: runtime.PartOfLabel})
+	kl, err := dyn.Resource(katalogGVR).List(context.Background(), metav1.ListOptions{LabelSelector: inventory.PartOfLabel})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,12 +58,12 @@ func TestClusterDemo(t *testing.T) {
 	parent := mustGet(t, dyn, cmGVR, "orkestra-system", "orkestra-katalog-applyset")
 	ann := parent.GetAnnotations()
 	wantKinds := "CustomResourceDefinition.apiextensions.k8s.io,Deployment.apps,HelloWorld.apps.orcra.io,Ingress.networking.k8s.io,Namespace,PodDisruptionBudget.policy,Service,ServiceAccount"
-	if ann[runtime.GroupKindsAnnotation] != wantKinds || ann[runtime.NamespacesAnnotation] != "apps,identity" ||
-		ann[runtime.DigestAnnotation] != digestOf(t, demo) {
+	if ann[inventory.GroupKindsAnnotation] != wantKinds || ann[inventory.NamespacesAnnotation] != "apps,identity" ||
+		ann[inventory.DigestAnnotation] != digestOf(t, demo) {
 		t.Errorf("applyset parent annotations: %v", ann)
 	}
-	if id := parent.GetLabels()[runtime.IDLabel]; d.GetLabels()[runtime.PartOfLabel] != id || id == "" {
-		t.Errorf("member label %q, parent id %q", d.GetLabels()[runtime.PartOfLabel], id)
+	if id := parent.GetLabels()[inventory.IDLabel]; d.GetLabels()[inventory.PartOfLabel] != id || id == "" {
+		t.Errorf("member label %q, parent id %q", d.GetLabels()[inventory.PartOfLabel], id)
 	}
 
 	if code, body := p.get(t, "/healthz"); code != 200 {
@@ -150,9 +151,9 @@ func TestClusterDrift(t *testing.T) {
 		t.Errorf("fields of another manager changed: annotations %v, minReadySeconds %q", d.GetAnnotations(), field(d, "spec", "minReadySeconds"))
 	}
 	// the part-of label removed: the object leaves the set, and is put back
-	kubectl(t, "label", "service", "web", "-n", ns, runtime.PartOfLabel+"-")
+	kubectl(t, "label", "service", "web", "-n", ns, inventory.PartOfLabel+"-")
 	eventually(t, bound, "part-of label restored", func() error {
-		if mustGet(t, dyn, svcGVR, ns, "web").GetLabels()[runtime.PartOfLabel] == "" {
+		if mustGet(t, dyn, svcGVR, ns, "web").GetLabels()[inventory.PartOfLabel] == "" {
 			return fmt.Errorf("no label")
 		}
 		return nil
@@ -256,7 +257,7 @@ func TestClusterRestartPrunes(t *testing.T) {
 	// another ApplySet
 	kubectl(t, "create", "service", "clusterip", "bystander", "-n", ns, "--tcp", "80:80")
 	kubectl(t, "create", "configmap", "foreign", "-n", extra, "--from-literal", "a=b")
-	kubectl(t, "label", "configmap", "foreign", "-n", extra, runtime.PartOfLabel+"=applyset-someone-else-v1")
+	kubectl(t, "label", "configmap", "foreign", "-n", extra, inventory.PartOfLabel+"=applyset-someone-else-v1")
 
 	// the file changes while running: nothing happens
 	writeBundle(t, dir, "bundle.yaml", ns, namespace(ns), namespace(extra),
@@ -288,7 +289,7 @@ func TestClusterRestartPrunes(t *testing.T) {
 		}
 	}
 	parent := mustGet(t, dyn, cmGVR, ns, "katalog-applyset")
-	if k := parent.GetAnnotations()[runtime.GroupKindsAnnotation]; k != "Namespace,Service" {
+	if k := parent.GetAnnotations()[inventory.GroupKindsAnnotation]; k != "Namespace,Service" {
 		t.Errorf("parent group-kinds after prune: %q, want Namespace,Service", k)
 	}
 	if v := p2.metric(t, `ork_runtime_pruned_total{kind="Deployment.apps"}`); v != 1 {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/runtime/inventory"
 )
 
 // KatalogKind is the kind of Orkestra's own documents in a bundle's
@@ -92,7 +93,7 @@ func decode(b *bundle.Bundle, source string, fromAPI bool) (*Loaded, error) {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
 	manifests = append(manifests, katalog...)
-	seen := map[Key]bool{}
+	seen := map[inventory.Key]bool{}
 	for i, m := range manifests {
 		if kind, _ := m["kind"].(string); kind == KatalogKind {
 			l.Skipped++
@@ -121,3 +122,9 @@ func decode(b *bundle.Bundle, source string, fromAPI bool) (*Loaded, error) {
 
 // IsTampered reports whether err says a bundle was altered.
 func IsTampered(err error) bool { return errors.Is(err, bundle.ErrTampered) }
+
+// KeyOf returns an object's key.
+func KeyOf(u *unstructured.Unstructured) inventory.Key {
+	gvk := u.GroupVersionKind()
+	return inventory.Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
+}

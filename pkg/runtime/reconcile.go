@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orkdev/ork/pkg/runtime/inventory"
 	"log/slog"
 	"reflect"
 	"sync"
@@ -42,29 +43,29 @@ type reconciler struct {
 	prune       bool
 	concurrency int
 	crdTimeout  time.Duration
-	parent      Key // the ApplySet parent, a ConfigMap
+	parent      inventory.Key // the ApplySet parent, a ConfigMap
 	setID       string
-	objects     map[Key]*unstructured.Unstructured
-	order       []Key
+	objects     map[inventory.Key]*unstructured.Unstructured
+	order       []inventory.Key
 	onReady     func()
 
 	mu       sync.Mutex
-	applied  map[Key]string // resourceVersion our last apply returned
-	failed   map[Key]error
-	observed map[Key]string // resourceVersion of a drifted object when seen; "" when deleted
+	applied  map[inventory.Key]string // resourceVersion our last apply returned
+	failed   map[inventory.Key]error
+	observed map[inventory.Key]string // resourceVersion of a drifted object when seen; "" when deleted
 	passDone bool
 	isReady  bool
-	queue    workqueue.TypedRateLimitingInterface[Key]
+	queue    workqueue.TypedRateLimitingInterface[inventory.Key]
 }
 
-func newReconciler(dyn dynamic.Interface, mapper meta.ResettableRESTMapper, log *slog.Logger, m *metrics, ev eventer, l *Loaded, parent Key) *reconciler {
+func newReconciler(dyn dynamic.Interface, mapper meta.ResettableRESTMapper, log *slog.Logger, m *metrics, ev eventer, l *Loaded, parent inventory.Key) *reconciler {
 	r := &reconciler{
 		dyn: dyn, mapper: mapper, log: log, m: m, ev: ev, loaded: l, parent: parent,
-		setID:    ApplySetID(parent.Name, parent.Namespace, parent.GroupKind()),
-		objects:  map[Key]*unstructured.Unstructured{},
-		applied:  map[Key]string{},
-		failed:   map[Key]error{},
-		observed: map[Key]string{},
+		setID:    inventory.ApplySetID(parent.Name, parent.Namespace, parent.GroupKind()),
+		objects:  map[inventory.Key]*unstructured.Unstructured{},
+		applied:  map[inventory.Key]string{},
+		failed:   map[inventory.Key]error{},
+		observed: map[inventory.Key]string{},
 	}
 	for _, o := range l.Objects {
 		u := o.DeepCopy()
@@ -72,13 +73,13 @@ func newReconciler(dyn dynamic.Interface, mapper meta.ResettableRESTMapper, log 
 		if labels == nil {
 			labels = map[string]string{}
 		}
-		labels[PartOfLabel] = r.setID
+		labels[inventory.PartOfLabel] = r.setID
 		u.SetLabels(labels)
 		k := KeyOf(u)
 		r.objects[k] = u
 		r.order = append(r.order, k)
 	}
-	Order(r.order)
+	inventory.Order(r.order)
 	return r
 }
 
@@ -87,8 +88,8 @@ func newReconciler(dyn dynamic.Interface, mapper meta.ResettableRESTMapper, log 
 // ApplySet parent cannot be read or written).
 func (r *reconciler) run(ctx context.Context) error {
 	r.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[Key](200*time.Millisecond, 30*time.Second),
-		workqueue.TypedRateLimitingQueueConfig[Key]{Name: "ork-runtime"})
+		workqueue.NewTypedItemExponentialFailureRateLimiter[inventory.Key](200*time.Millisecond, 30*time.Second),
+		workqueue.TypedRateLimitingQueueConfig[inventory.Key]{Name: "ork-runtime"})
 	defer r.queue.ShutDown()
 
 	if err := r.firstPass(ctx); err != nil {
@@ -124,10 +125,10 @@ func (r *reconciler) firstPass(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	desired := InventoryOf(r.order, r.parent.Namespace)
-	waves := Waves(r.order)
+	desired := inventory.InventoryOf(r.order, r.parent.Namespace)
+	waves := inventory.Waves(r.order)
 	i := 0
-	if len(waves) > 0 && Rank(waves[0][0].GroupKind()) == 0 { // Namespaces
+	if len(waves) > 0 && inventory.Rank(waves[0][0].GroupKind()) == 0 { // Namespaces
 		r.applyWave(ctx, waves[0])
 		i = 1
 	}
@@ -138,7 +139,7 @@ func (r *reconciler) firstPass(ctx context.Context) error {
 		return err
 	}
 	var crds []string
-	if i < len(waves) && IsFoundation(waves[i][0].GroupKind()) { // CustomResourceDefinitions
+	if i < len(waves) && inventory.IsFoundation(waves[i][0].GroupKind()) { // CustomResourceDefinitions
 		r.applyWave(ctx, waves[i])
 		for _, k := range waves[i] {
 			crds = append(crds, k.Name)
@@ -192,7 +193,7 @@ func (r *reconciler) firstPass(ctx context.Context) error {
 
 // applyWave applies the objects of one wave in parallel, at most
 // concurrency at a time; failures are recorded and queued for retry.
-func (r *reconciler) applyWave(ctx context.Context, keys []Key) {
+func (r *reconciler) applyWave(ctx context.Context, keys []inventory.Key) {
 	sem := make(chan struct{}, max(r.concurrency, 1))
 	var wg sync.WaitGroup
 	for _, k := range keys {
@@ -227,7 +228,7 @@ func (r *reconciler) resource(gvk schema.GroupVersionKind, namespace string) (dy
 
 // apply server-side applies one object of the bundle, forcing ownership of
 // the fields the bundle sets, and returns the resulting resourceVersion.
-func (r *reconciler) apply(ctx context.Context, k Key) (string, error) {
+func (r *reconciler) apply(ctx context.Context, k inventory.Key) (string, error) {
 	obj := r.objects[k]
 	ri, namespaced, err := r.resource(obj.GroupVersionKind(), k.Namespace)
 	if err != nil {
@@ -245,7 +246,7 @@ func (r *reconciler) apply(ctx context.Context, k Key) (string, error) {
 
 // result records the outcome of an apply. drift is the resourceVersion of
 // the drifted object ("" if deleted) when the apply corrected drift.
-func (r *reconciler) result(k Key, rv string, err error, drift string) {
+func (r *reconciler) result(k inventory.Key, rv string, err error, drift string) {
 	kind := k.GroupKind().String()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -344,8 +345,8 @@ func established(u *unstructured.Unstructured) bool {
 
 // priorInventory reads the ApplySet parent, if there is one: what an
 // earlier bundle applied.
-func (r *reconciler) priorInventory(ctx context.Context) (Inventory, error) {
-	empty := Inventory{GroupKinds: map[schema.GroupKind]bool{}, Namespaces: map[string]bool{}}
+func (r *reconciler) priorInventory(ctx context.Context) (inventory.Inventory, error) {
+	empty := inventory.Inventory{GroupKinds: map[schema.GroupKind]bool{}, Namespaces: map[string]bool{}}
 	u, err := r.dyn.Resource(configMapGVR).Namespace(r.parent.Namespace).Get(ctx, r.parent.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return empty, nil
@@ -353,13 +354,13 @@ func (r *reconciler) priorInventory(ctx context.Context) (Inventory, error) {
 	if err != nil {
 		return empty, fmt.Errorf("applyset parent %s: %w", r.parent, err)
 	}
-	if id := u.GetLabels()[IDLabel]; id != r.setID {
-		return empty, fmt.Errorf("applyset parent %s: label %s is %q, want %q: it is not this runtime's ApplySet", r.parent, IDLabel, id, r.setID)
+	if id := u.GetLabels()[inventory.IDLabel]; id != r.setID {
+		return empty, fmt.Errorf("applyset parent %s: label %s is %q, want %q: it is not this runtime's ApplySet", r.parent, inventory.IDLabel, id, r.setID)
 	}
-	if t := u.GetAnnotations()[ToolingAnnotation]; t != "" && t != Tooling {
-		return empty, fmt.Errorf("applyset parent %s: managed by %q, not %s", r.parent, t, Tooling)
+	if t := u.GetAnnotations()[inventory.ToolingAnnotation]; t != "" && t != inventory.Tooling {
+		return empty, fmt.Errorf("applyset parent %s: managed by %q, not %s", r.parent, t, inventory.Tooling)
 	}
-	inv, err := ParseInventory(u.GetAnnotations())
+	inv, err := inventory.ParseInventory(u.GetAnnotations())
 	if err != nil {
 		return empty, fmt.Errorf("applyset parent %s: %w", r.parent, err)
 	}
@@ -368,16 +369,16 @@ func (r *reconciler) priorInventory(ctx context.Context) (Inventory, error) {
 
 // writeParent applies the ApplySet parent with the given inventory and the
 // live bundle's digest and environment.
-func (r *reconciler) writeParent(ctx context.Context, inv Inventory) error {
+func (r *reconciler) writeParent(ctx context.Context, inv inventory.Inventory) error {
 	ann := inv.Annotations()
-	ann[DigestAnnotation] = r.loaded.Bundle.Digest
-	ann[EnvironmentAnnotation] = r.loaded.Bundle.Environment
+	ann[inventory.DigestAnnotation] = r.loaded.Bundle.Digest
+	ann[inventory.EnvironmentAnnotation] = r.loaded.Bundle.Environment
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion("v1")
 	u.SetKind("ConfigMap")
 	u.SetName(r.parent.Name)
 	u.SetNamespace(r.parent.Namespace)
-	u.SetLabels(map[string]string{IDLabel: r.setID, "app.kubernetes.io/managed-by": FieldManager})
+	u.SetLabels(map[string]string{inventory.IDLabel: r.setID, "app.kubernetes.io/managed-by": FieldManager})
 	u.SetAnnotations(ann)
 	_, err := r.dyn.Resource(configMapGVR).Namespace(r.parent.Namespace).Apply(ctx, r.parent.Name, u,
 		metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
@@ -390,8 +391,8 @@ func (r *reconciler) writeParent(ctx context.Context, inv Inventory) error {
 // pruneOld deletes the members of the set, by the inventory, that the
 // bundle no longer holds. Only objects labelled part of this set are
 // listed, so nothing the runtime did not apply is touched.
-func (r *reconciler) pruneOld(ctx context.Context, inv Inventory) (int, error) {
-	desired := make(map[Key]bool, len(r.order))
+func (r *reconciler) pruneOld(ctx context.Context, inv inventory.Inventory) (int, error) {
+	desired := make(map[inventory.Key]bool, len(r.order))
 	for _, k := range r.order {
 		desired[k] = true
 	}
@@ -401,9 +402,9 @@ func (r *reconciler) pruneOld(ctx context.Context, inv Inventory) (int, error) {
 			namespaces = append(namespaces, ns)
 		}
 	}
-	selector := PartOfLabel + "=" + r.setID
-	var live []Key
-	clients := map[Key]dynamic.ResourceInterface{}
+	selector := inventory.PartOfLabel + "=" + r.setID
+	var live []inventory.Key
+	clients := map[inventory.Key]dynamic.ResourceInterface{}
 	for _, gk := range inv.SortedGroupKinds() {
 		mapping, err := r.mapper.RESTMapping(gk)
 		if meta.IsNoMatchError(err) {
@@ -427,10 +428,10 @@ func (r *reconciler) pruneOld(ctx context.Context, inv Inventory) (int, error) {
 			}
 			for i := range list.Items {
 				item := &list.Items[i]
-				if item.GetLabels()[PartOfLabel] != r.setID || item.GetDeletionTimestamp() != nil {
+				if item.GetLabels()[inventory.PartOfLabel] != r.setID || item.GetDeletionTimestamp() != nil {
 					continue
 				}
-				k := Key{Group: gk.Group, Kind: gk.Kind, Namespace: item.GetNamespace(), Name: item.GetName()}
+				k := inventory.Key{Group: gk.Group, Kind: gk.Kind, Namespace: item.GetNamespace(), Name: item.GetName()}
 				live = append(live, k)
 				clients[k] = ri
 			}
@@ -438,7 +439,7 @@ func (r *reconciler) pruneOld(ctx context.Context, inv Inventory) (int, error) {
 	}
 	n := 0
 	policy := metav1.DeletePropagationBackground
-	for _, k := range Prunable(desired, live) {
+	for _, k := range inventory.Prunable(desired, live) {
 		err := clients[k].Delete(ctx, k.Name, metav1.DeleteOptions{PropagationPolicy: &policy})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return n, fmt.Errorf("prune %s: %w", k, err)
@@ -455,7 +456,7 @@ func (r *reconciler) pruneOld(ctx context.Context, inv Inventory) (int, error) {
 // labelled part of this set, and queues any that drift.
 func (r *reconciler) watch(ctx context.Context) (dynamicinformer.DynamicSharedInformerFactory, error) {
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(r.dyn, 0, metav1.NamespaceAll,
-		func(o *metav1.ListOptions) { o.LabelSelector = PartOfLabel + "=" + r.setID })
+		func(o *metav1.ListOptions) { o.LabelSelector = inventory.PartOfLabel + "=" + r.setID })
 	type watched struct {
 		gk       schema.GroupKind
 		informer cache.SharedIndexInformer
@@ -557,7 +558,7 @@ func (r *reconciler) saw(obj any, deleted bool) {
 	r.enqueueDrift(k, rv)
 }
 
-func (r *reconciler) enqueueDrift(k Key, rv string) {
+func (r *reconciler) enqueueDrift(k inventory.Key, rv string) {
 	r.mu.Lock()
 	if prev, ok := r.observed[k]; !ok || prev != "" {
 		r.observed[k] = rv

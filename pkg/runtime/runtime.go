@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orkdev/ork/pkg/runtime/inventory"
 	"log/slog"
 	"net"
 	"net/http"
@@ -128,7 +129,7 @@ func Run(ctx context.Context, o Options) error {
 	if parentName == "" {
 		parentName = b.Name + "-applyset"
 	}
-	parent := Key{Kind: "ConfigMap", Namespace: b.Namespace, Name: parentName}
+	parent := inventory.Key{Kind: "ConfigMap", Namespace: b.Namespace, Name: parentName}
 	ref := &corev1.ObjectReference{APIVersion: "v1", Kind: "ConfigMap", Namespace: parent.Namespace, Name: parent.Name}
 	if loaded.FromAPI {
 		ref.Name = b.Name // events go on the bundle's own ConfigMap

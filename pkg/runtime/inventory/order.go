@@ -1,22 +1,19 @@
-package runtime
+// Package inventory is the bookkeeping of ork-runtime: which objects it
+// holds (Key), in which order it applies them (Order, Waves), and the
+// ApplySet that records them in the cluster for pruning (ApplySetID,
+// Inventory, Prunable). It does no I/O.
+package inventory
 
 import (
 	"fmt"
 	"sort"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Key names one object: its API group, kind, namespace and name.
 type Key struct {
 	Group, Kind, Namespace, Name string
-}
-
-// KeyOf returns an object's key.
-func KeyOf(u *unstructured.Unstructured) Key {
-	gvk := u.GroupVersionKind()
-	return Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
 }
 
 // GroupKind returns the key's group and kind.

@@ -1,4 +1,4 @@
-package runtime
+package inventory
 
 import (
 	"crypto/sha256"

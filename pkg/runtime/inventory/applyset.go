@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -54,22 +55,31 @@ func InventoryOf(keys []Key, parentNamespace string) Inventory {
 	return inv
 }
 
-// ParseInventory reads a parent's annotations. Malformed group-kinds are an
-// error: pruning on a misread inventory would miss members.
+// ParseInventory reads a parent's annotations. A malformed group-kind or
+// namespace is an error: pruning on a misread inventory would miss members.
 func ParseInventory(annotations map[string]string) (Inventory, error) {
 	inv := Inventory{GroupKinds: map[schema.GroupKind]bool{}, Namespaces: map[string]bool{}}
 	for _, s := range split(annotations[GroupKindsAnnotation]) {
 		gk := schema.ParseGroupKind(s)
-		if gk.Kind == "" {
+		if !kindRE.MatchString(gk.Kind) || gk.Group != "" && !groupRE.MatchString(gk.Group) {
 			return inv, fmt.Errorf("annotation %s: %q is not Kind.group", GroupKindsAnnotation, s)
 		}
 		inv.GroupKinds[gk] = true
 	}
 	for _, ns := range split(annotations[NamespacesAnnotation]) {
+		if !namespaceRE.MatchString(ns) {
+			return inv, fmt.Errorf("annotation %s: %q is not a namespace name", NamespacesAnnotation, ns)
+		}
 		inv.Namespaces[ns] = true
 	}
 	return inv, nil
 }
+
+var (
+	kindRE      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
+	groupRE     = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$`)
+	namespaceRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+)
 
 func split(s string) []string {
 	var out []string

@@ -69,6 +69,9 @@ func TestParseInventory(t *testing.T) {
 		{"spaces and empty items", map[string]string{GroupKindsAnnotation: " Service ,,Ingress.networking.k8s.io", NamespacesAnnotation: "a, b"},
 			[]schema.GroupKind{{Kind: "Service"}, {Group: "networking.k8s.io", Kind: "Ingress"}}, []string{"a", "b"}, false},
 		{"a group without a kind", map[string]string{GroupKindsAnnotation: ".apps"}, nil, nil, true},
+		{"a space in a kind", map[string]string{GroupKindsAnnotation: "Config Map"}, nil, nil, true},
+		{"a bad group", map[string]string{GroupKindsAnnotation: "Deployment.Apps"}, nil, nil, true},
+		{"a bad namespace", map[string]string{NamespacesAnnotation: "My_NS"}, nil, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -90,6 +90,9 @@ func Write(dir string, s Spec) (v1.Hash, error) {
 		return v1.Hash{}, err
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700
+		return v1.Hash{}, err
+	}
 	p, err := layout.Write(tmp, empty.Index)
 	if err != nil {
 		return v1.Hash{}, err

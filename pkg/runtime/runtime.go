@@ -74,6 +74,13 @@ func Run(ctx context.Context, o Options) error {
 	if (o.Bundle == "") == (o.ConfigMap == "") {
 		return errors.New("give exactly one of --bundle FILE and --configmap NAMESPACE/NAME")
 	}
+	var loaded *Loaded
+	var err error
+	if o.Bundle != "" { // checked before anything else: no cluster needed to refuse it
+		if loaded, err = LoadFile(o.Bundle); err != nil {
+			return err
+		}
+	}
 	cfg, err := restConfig(o, log)
 	if err != nil {
 		return err
@@ -82,14 +89,10 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	var loaded *Loaded
-	if o.Bundle != "" {
-		loaded, err = LoadFile(o.Bundle)
-	} else {
-		loaded, err = LoadConfigMap(ctx, dyn, o.ConfigMap)
-	}
-	if err != nil {
-		return err
+	if loaded == nil {
+		if loaded, err = LoadConfigMap(ctx, dyn, o.ConfigMap); err != nil {
+			return err
+		}
 	}
 	b := loaded.Bundle
 	log.Info("bundle loaded", "source", loaded.Source, "environment", b.Environment, "digest", b.Digest,

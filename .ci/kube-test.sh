@@ -10,6 +10,7 @@ up=$(.ci/kube-up.sh)
 eval "$up"
 trap '.ci/kube-down.sh' EXIT
 ORK_KUBE_TEST=1 go test -race -count=1 -run '^TestPlanCluster$' -v ./pkg/cli
+ORK_KUBE_TEST=1 go test -race -count=1 -run '^TestCluster' -v ./pkg/runtime
 # The schemas against the server: a corpus of manifests and mutations, each
 # checked by ork and by kubectl apply --dry-run=server (no -race: CUE is
 # several times slower under it).

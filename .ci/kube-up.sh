@@ -12,7 +12,8 @@
 # Environment: ORK_KUBE_VERSION (1.32.13), ORK_KUBE_CACHE (where binaries
 # are kept; default the user cache dir), ORK_KUBE_STATE (the running
 # cluster's files; default a new temporary directory), ORK_KUBE_PORT (16443),
-# ORK_ETCD_PORT (23790; the peer port is the next one).
+# ORK_ETCD_PORT (23790; the peer port is the next one), ORK_KUBE_SERVICE_CIDR
+# (10.0.0.0/16: room for the runtime benchmark's 500 Services).
 set -euo pipefail
 
 version=${ORK_KUBE_VERSION:-1.32.13}
@@ -103,7 +104,7 @@ echo $! >"$state/etcd.pid"
 	--token-auth-file "$state/tokens.csv" --authorization-mode RBAC \
 	--service-account-issuer https://kubernetes.default.svc --service-account-key-file "$state/sa.pub" \
 	--service-account-signing-key-file "$state/sa.key" \
-	--service-cluster-ip-range 10.0.0.0/24 --disable-admission-plugins ServiceAccount \
+	--service-cluster-ip-range "${ORK_KUBE_SERVICE_CIDR:-10.0.0.0/16}" --disable-admission-plugins ServiceAccount \
 	--enable-priority-and-fairness=false \
 	>"$state/kube-apiserver.log" 2>&1 &
 echo $! >"$state/kube-apiserver.pid"

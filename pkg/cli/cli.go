@@ -44,6 +44,7 @@ func (e *exitError) Unwrap() error { return e.err }
 // Run runs ork with args (args[0] is the program name) and returns the exit
 // code. Errors are printed here and nowhere else.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	tuneGC()
 	app := newApp(stdout, stderr)
 	err := app.RunContext(ctx, flagsFirst(app, args))
 	if err == nil {
@@ -100,6 +101,7 @@ func globalFlags(fromEnv bool) []cli.Flag {
 		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, EnvVars: []string{"ORK_FILE"}, Usage: "the Komposer (default: komposer.yaml here or in a directory above, up to the repository root)"},
 		&cli.BoolFlag{Name: "offline", EnvVars: []string{"ORK_OFFLINE"}, Usage: "use only the cache and the lock; fail if something is missing"},
 		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"ORK_CACHE_DIR"}, Usage: "where fetched sources are cached (default: the user cache directory)"},
+		&cli.BoolFlag{Name: "no-cache", EnvVars: []string{"ORK_NO_CACHE"}, Usage: "neither use nor keep validation results and bundles of earlier runs (fetched sources are still cached)"},
 		&cli.BoolFlag{Name: "locked", EnvVars: []string{"ORK_LOCKED"}, Usage: "fail if ork.lock is missing or would change (CI)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: []string{"ORK_QUIET"}, Usage: "print only errors"},
 		&cli.BoolFlag{Name: "no-color", EnvVars: []string{"ORK_NO_COLOR"}, Usage: "never colour output (also NO_COLOR)"},
@@ -130,6 +132,7 @@ type globals struct {
 	file     string
 	offline  bool
 	cacheDir string
+	noCache  bool
 	locked   bool
 	quiet    bool
 	noColor  bool
@@ -141,6 +144,7 @@ func readGlobals(c *cli.Context) globals {
 		file:     globalString(c, "file"),
 		offline:  globalBool(c, "offline"),
 		cacheDir: globalString(c, "cache-dir"),
+		noCache:  globalBool(c, "no-cache"),
 		locked:   globalBool(c, "locked"),
 		quiet:    globalBool(c, "quiet"),
 		noColor:  globalBool(c, "no-color") || os.Getenv("NO_COLOR") != "",
@@ -179,6 +183,7 @@ type project struct {
 	lockBefore []byte // the lock's bytes as read, to write it only if it changes
 	git        *git.Fetcher
 	oci        *oci.Client
+	results    *cache.Results // nil with --no-cache
 	g          globals
 	ephemeral  bool // an ephemeral environment was asked for: the lock is not written
 }
@@ -187,7 +192,7 @@ type project struct {
 func (p *project) options(envs []string) compose.Options {
 	return compose.Options{
 		Komposer: p.k, Environments: envs, Validator: p.validator, WorkDir: p.workDir,
-		Lock: p.lock, Locked: p.g.locked, Git: p.git, OCI: p.oci,
+		Lock: p.lock, Locked: p.g.locked, Git: p.git, OCI: p.oci, Results: p.results,
 	}
 }
 
@@ -282,6 +287,9 @@ func loadProject(g globals, stderr io.Writer) (*project, error) {
 	}
 	c, err := cache.Open(g.cacheDir)
 	if err != nil {
+		return nil, err
+	}
+	if p.results, err = results(g, c); err != nil {
 		return nil, err
 	}
 	p.git = &git.Fetcher{Cache: c, Offline: g.offline, Auth: git.NetrcAuth}

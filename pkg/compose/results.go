@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/schema"
@@ -111,6 +112,10 @@ func decodeCachedBundle(payload []byte) (manifests, crds int, data []byte, ok bo
 	}
 	return m, n, rest, true
 }
+
+// resultHits counts the manifests whose result was taken from an earlier
+// run, for tests.
+var resultHits atomic.Int64
 
 // manifestKey is the content key of a merged manifest.
 type manifestKey [sha256.Size]byte
@@ -407,6 +412,7 @@ func (b *builder) completeCached(env string, objs []map[string]any) ([]schema.Re
 			keys[i], keyed[i] = sha256.Sum256(buf), true
 			if v, hit := prev[keys[i]]; hit {
 				if r, err := readResult(v); err == nil {
+					resultHits.Add(1)
 					if r.Object == nil {
 						r.Object = obj
 					}

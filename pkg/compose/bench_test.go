@@ -101,3 +101,32 @@ func changeReplicas(tb testing.TB, path string, n int) {
 		tb.Fatal(err)
 	}
 }
+
+// BenchmarkBundlesCold builds the 500x20 workload into an empty results
+// store each time: the cost of a first run, which keeps its results.
+func BenchmarkBundlesCold(b *testing.B) {
+	size := workload.Size{Services: 500, Environments: 20}
+	dir := b.TempDir()
+	if err := workload.Write(dir, size); err != nil {
+		b.Fatal(err)
+	}
+	v := schema.New()
+	path := filepath.Join(dir, "komposer.yaml")
+	for i := 0; b.Loop(); i++ {
+		c, err := cache.Open(filepath.Join(dir, fmt.Sprintf("cache-%d", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := c.Results("bench", schema.Digest())
+		if err != nil {
+			b.Fatal(err)
+		}
+		k, err := komposer.Load(path, "komposer.yaml", v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Bundles(context.Background(), Options{Komposer: k, Validator: v, Results: r}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -170,7 +170,7 @@ func walk(ctx context.Context, opts Options, hit func(i int, env komposer.Enviro
 			if ctx.Err() != nil {
 				return
 			}
-			if inputs, ok := builders[i].inputs(defs[i]); ok && hit(i, defs[i], inputs) {
+			if inputs, ok := builders[i].inputs(ctx, defs[i]); ok && hit(i, defs[i], inputs) {
 				cached[i] = true
 				for _, o := range defs[i].Overlays {
 					builders[i].release(o)

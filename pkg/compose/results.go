@@ -2,6 +2,7 @@ package compose
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -34,8 +35,9 @@ import (
 
 // inputs returns the digest of everything an environment's bundle is made
 // from, and false when it cannot say (the environment is built from a
-// branch, is ephemeral, or a source could not be read).
-func (b *builder) inputs(env komposer.Environment) (string, bool) {
+// branch, is ephemeral, or a source could not be read: the build that
+// follows reports why).
+func (b *builder) inputs(ctx context.Context, env komposer.Environment) (string, bool) {
 	k := b.k
 	if b.snapshot != nil || b.opts.Ephemeral != nil || k.Digest == "" {
 		return "", false
@@ -64,11 +66,13 @@ func (b *builder) inputs(env komposer.Environment) (string, bool) {
 		if local(s) {
 			return "", false
 		}
-		p, ok := b.opts.Lock.Get(b.pinEnvironment(env.Name), s.Name)
-		if !ok {
+		// A remote source is read at its pin, as a build would: from the
+		// source cache, whose entries are verified on the way.
+		l, err := b.source(ctx, env, s)
+		if err != nil {
 			return "", false
 		}
-		field(strings.Join([]string{p.Type, p.Ref, p.ID, p.Path, p.Promoted}, " "))
+		field(strings.Join([]string{l.pin.Type, l.pin.Location, l.pin.Ref, l.pin.Path, l.pin.ID, l.pin.From}, " "))
 	}
 	for _, o := range env.Overlays {
 		rt, err := b.readOverlay(o)

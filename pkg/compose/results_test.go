@@ -157,7 +157,7 @@ func TestKeptResultsOtherVersion(t *testing.T) {
 	if problems := b.prepare(context.Background(), k.Environments); len(problems) > 0 {
 		t.Fatal(problems.err())
 	}
-	inputs, ok := b.inputs(k.Environments[0])
+	inputs, ok := b.inputs(context.Background(), k.Environments[0])
 	if !ok {
 		t.Fatal("no inputs digest for env-00")
 	}

@@ -32,10 +32,13 @@ test-integration:
 registry:
 	bash .ci/registry.sh
 
-## bench: Go benchmarks and the generate workload (ork against cue export)
+## bench: Go benchmarks and the generate workload at four sizes, cold and warm
+## (ork against helm template and cue export in the same run; helm and cue are
+## installed from the Go module proxy into the user cache directory)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/merge ./pkg/bundle ./pkg/schema ./pkg/compose
-	$(GO) test -run '^$$' -bench 'Generate|GitSource' -benchtime 7x -v ./pkg/workload
+	$(GO) test -run '^$$' -bench 'Generate' -benchtime 5x -timeout 60m -v ./pkg/workload
+	$(GO) test -run '^$$' -bench 'GitSource' -benchtime 7x -v ./pkg/workload
 	$(GO) test -run '^$$' -bench Plan -benchtime 20x -v ./pkg/plan
 	$(GO) test -run '^$$' -bench BenchmarkOCI -benchtime 15x ./pkg/cli
 

@@ -249,7 +249,8 @@ func appendValue(out []byte, v any) ([]byte, bool) {
 	case map[string]any:
 		out = append(out, 'm')
 		out = binary.AppendUvarint(out, uint64(len(x)))
-		keys := make([]string, 0, len(x))
+		var small [16]string // most maps of a manifest are small
+		keys := small[:0]
 		for k := range x {
 			keys = append(keys, k)
 		}

@@ -94,8 +94,15 @@ type command struct {
 	args   []string
 }
 
-// run times one command and returns its wall time and peak resident memory.
-func run(b *testing.B, c command) (time.Duration, int64) {
+// sample is what one command cost: wall time, CPU time (user and system)
+// and peak resident memory.
+type sample struct {
+	wall, cpu time.Duration
+	rss       int64
+}
+
+// run times one command.
+func run(b *testing.B, c command) sample {
 	cmd := exec.Command(c.args[0], c.args[1:]...)
 	cmd.Dir = c.dir
 	cmd.Env = append(os.Environ(), c.env...)
@@ -115,8 +122,8 @@ func run(b *testing.B, c command) (time.Duration, int64) {
 	if err != nil {
 		b.Fatalf("%v: %v\n%s", c.args, err, stderr.String())
 	}
-	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
-	return elapsed, rss
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return sample{wall: elapsed, cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), rss: ru.Maxrss * 1024}
 }
 
 func median(d []time.Duration) time.Duration {
@@ -127,16 +134,18 @@ func median(d []time.Duration) time.Duration {
 
 // series collects one command's times and peak memory over a run.
 type series struct {
-	times []time.Duration
-	peak  int64
+	times, cpu []time.Duration
+	peak       int64
 }
 
-func (s *series) add(d time.Duration, rss int64) {
-	s.times = append(s.times, d)
-	s.peak = max(s.peak, rss)
+func (s *series) add(x sample) {
+	s.times = append(s.times, x.wall)
+	s.cpu = append(s.cpu, x.cpu)
+	s.peak = max(s.peak, x.rss)
 }
 
-func (s *series) median() time.Duration { return median(s.times) }
+func (s *series) median() time.Duration    { return median(s.times) }
+func (s *series) medianCPU() time.Duration { return median(s.cpu) }
 
 // BenchmarkGenerate times `ork generate bundle` for every environment of a
 // generated workload, S services x E environments, each environment
@@ -164,16 +173,16 @@ func BenchmarkGenerate(b *testing.B) {
 			helmHome := []string{"HELM_CONFIG_HOME=" + filepath.Join(dir, "helm-home", "config"), "HELM_CACHE_HOME=" + filepath.Join(dir, "helm-home", "cache"), "HELM_DATA_HOME=" + filepath.Join(dir, "helm-home", "data")}
 			warmCache := "ORK_CACHE_DIR=" + filepath.Join(dir, "cache")
 			one := "GOMAXPROCS=1"
-			helmLoop := func(env ...string) (time.Duration, int64) {
-				var total time.Duration
-				var peak int64
+			helmLoop := func(env ...string) sample {
+				var total sample
 				for e := range size.Environments {
-					d, rss := run(b, command{dir: dir, env: append(env, helmHome...), stdout: filepath.Join(dir, "helm-"+fmtEnv(e)+".yaml"),
+					x := run(b, command{dir: dir, env: append(env, helmHome...), stdout: filepath.Join(dir, "helm-"+fmtEnv(e)+".yaml"),
 						args: []string{helm, "template", "bench", "./helm", "-f", filepath.Join("helm", "values", fmtEnv(e)+".yaml")}})
-					total += d
-					peak = max(peak, rss)
+					total.wall += x.wall
+					total.cpu += x.cpu
+					total.rss = max(total.rss, x.rss)
 				}
-				return total, peak
+				return total
 			}
 			// The peers render the same objects as ork's bundles.
 			run(b, command{dir: dir, env: []string{warmCache}, args: []string{ork, "generate", "bundle", "-q"}})
@@ -221,6 +230,7 @@ func BenchmarkGenerate(b *testing.B) {
 			b.ReportMetric(ms(hlm1.median()), "helm-1cpu-ms")
 			b.ReportMetric(hlm.median().Seconds()/cold.median().Seconds(), "x-helm")
 			b.ReportMetric(hlm1.median().Seconds()/cold1.median().Seconds(), "x-helm-1cpu")
+			b.ReportMetric(hlm.medianCPU().Seconds()/cold.medianCPU().Seconds(), "x-helm-cputime")
 			b.ReportMetric(ms(same.median()), "unchanged-ms")
 			b.ReportMetric(ms(changed.median()), "one-change-ms")
 			b.Logf("%s cold: ork %v (peak %d MiB), helm template %v: %.1fx; GOMAXPROCS=1: ork %v, helm %v: %.1fx (ork at 1 CPU against helm unrestricted: %.1fx)",
@@ -231,6 +241,9 @@ func BenchmarkGenerate(b *testing.B) {
 				b.ReportMetric(cuex.median().Seconds()/cold.median().Seconds(), "x-cue")
 				b.Logf("%s cold: cue export %v (peak %d MiB): ork is %.1fx faster", size, cuex.median().Round(time.Millisecond), cuex.peak>>20, cuex.median().Seconds()/cold.median().Seconds())
 			}
+			b.Logf("%s cold, CPU time (user+system): ork %v, GOMAXPROCS=1 %v; helm template %v, GOMAXPROCS=1 %v: %.1fx and %.1fx",
+				size, cold.medianCPU().Round(time.Millisecond), cold1.medianCPU().Round(time.Millisecond), hlm.medianCPU().Round(time.Millisecond), hlm1.medianCPU().Round(time.Millisecond),
+				hlm.medianCPU().Seconds()/cold.medianCPU().Seconds(), hlm1.medianCPU().Seconds()/cold1.medianCPU().Seconds())
 			b.Logf("%s warm: unchanged %v (peak %d MiB), one service of one overlay changed %v (peak %d MiB) over %d runs",
 				size, same.median().Round(time.Millisecond), same.peak>>20, changed.median().Round(time.Millisecond), changed.peak>>20, len(same.times))
 			if len(plan.times) > 0 {
@@ -383,8 +396,7 @@ func BenchmarkGitSource(b *testing.B) {
 		localT = append(localT, generate(local, cache))
 		warmT = append(warmT, generate(remote, cache))
 		coldT = append(coldT, generate(remote, filepath.Join(dir, fmt.Sprintf("cold-%d", i))))
-		d, _ := run(b, command{dir: dir, args: []string{"git", "clone", "-q", "--depth", "1", "file://" + upstream, filepath.Join(dir, fmt.Sprintf("clone-%d", i))}})
-		cloneT = append(cloneT, d)
+		cloneT = append(cloneT, run(b, command{dir: dir, args: []string{"git", "clone", "-q", "--depth", "1", "file://" + upstream, filepath.Join(dir, fmt.Sprintf("clone-%d", i))}}).wall)
 	}
 	l, w, c, g := median(localT), median(warmT), median(coldT), median(cloneT)
 	b.ReportMetric(l.Seconds()*1000, "local-ms")

@@ -244,12 +244,14 @@ func BenchmarkGenerate(b *testing.B) {
 			b.Logf("%s cold, CPU time (user+system): ork %v, GOMAXPROCS=1 %v; helm template %v, GOMAXPROCS=1 %v: %.1fx and %.1fx",
 				size, cold.medianCPU().Round(time.Millisecond), cold1.medianCPU().Round(time.Millisecond), hlm.medianCPU().Round(time.Millisecond), hlm1.medianCPU().Round(time.Millisecond),
 				hlm.medianCPU().Seconds()/cold.medianCPU().Seconds(), hlm1.medianCPU().Seconds()/cold1.medianCPU().Seconds())
-			b.Logf("%s warm: unchanged %v (peak %d MiB), one service of one overlay changed %v (peak %d MiB) over %d runs",
-				size, same.median().Round(time.Millisecond), same.peak>>20, changed.median().Round(time.Millisecond), changed.peak>>20, len(same.times))
+			b.Logf("%s warm: unchanged %v (CPU %v, peak %d MiB), one service of one overlay changed %v (CPU %v, peak %d MiB) over %d runs",
+				size, same.median().Round(time.Millisecond), same.medianCPU().Round(time.Millisecond), same.peak>>20,
+				changed.median().Round(time.Millisecond), changed.medianCPU().Round(time.Millisecond), changed.peak>>20, len(same.times))
 			if len(plan.times) > 0 {
 				b.ReportMetric(ms(plan.median()), "plan-ms")
 				b.ReportMetric(ms(diff.median()), "diff-ms")
-				b.Logf("%s warm: ork plan --env %s %v, ork diff %s %s %v", size, fmtEnv(3), plan.median().Round(time.Millisecond), fmtEnv(1), fmtEnv(2), diff.median().Round(time.Millisecond))
+				b.Logf("%s warm: ork plan --env %s %v (CPU %v), ork diff %s %s %v (CPU %v)", size, fmtEnv(3), plan.median().Round(time.Millisecond), plan.medianCPU().Round(time.Millisecond),
+					fmtEnv(1), fmtEnv(2), diff.median().Round(time.Millisecond), diff.medianCPU().Round(time.Millisecond))
 			}
 		})
 	}

@@ -496,7 +496,7 @@ func (b *builder) decodeSources() problemList {
 		layers := make([]*layer, len(names))
 		errs := make([]error, len(names))
 		forEach(len(names), func(i int) {
-			layers[i], errs[i] = b.decodeRead(b.read[names[i]])
+			layers[i], errs[i] = b.decodeKept(b.read[names[i]])
 		})
 		for i, err := range errs {
 			b.decodeProblems.addErr(err)

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/orkdev/ork/pkg/komposer"
+	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/schema"
 )
 
@@ -120,6 +121,10 @@ func decodeCachedBundle(payload []byte) (manifests, crds int, data []byte, ok bo
 // resultHits counts the manifests whose result was taken from an earlier
 // run, for tests.
 var resultHits atomic.Int64
+
+// decodedHits counts the sources whose documents were taken from an
+// earlier run, for tests.
+var decodedHits atomic.Int64
 
 // manifestKey is the content key of a merged manifest.
 type manifestKey [sha256.Size]byte
@@ -458,4 +463,137 @@ func (b *builder) completeCached(env string, objs []map[string]any) ([]schema.Re
 		_ = b.opts.Results.Put(b.manifestsSlot(env), manifestsKey, encodeResultSet(setKeys, setValues))
 	}
 	return results, nil
+}
+
+// A path: source's decoded documents are kept too: every environment is
+// made from the same sources, so when one environment must be built again
+// its sources are read back from one entry instead of parsed as YAML. The
+// entry answers for the tree's digest, the file names shown in messages
+// and the source's name; a file's positions are still found in its bytes.
+
+func (b *builder) decodedSlot(rt *readTree) string {
+	return "decoded\x00" + b.k.Path + "\x00" + rt.name
+}
+
+func decodedKey(rt *readTree) string {
+	h := sha256.New()
+	h.Write([]byte("decoded 1\x00" + rt.name + "\x00" + rt.pin.ID + "\x00"))
+	for _, f := range rt.tree.Files {
+		h.Write([]byte(rt.display(f.Path) + "\x00"))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// decodeKept is decodeRead with the documents kept by an earlier run, and
+// keeps them for the next when it decodes.
+func (b *builder) decodeKept(rt *readTree) (*layer, error) {
+	if b.opts.Results == nil {
+		return b.decodeRead(rt)
+	}
+	slot, key := b.decodedSlot(rt), decodedKey(rt)
+	if payload, ok := b.opts.Results.Get(slot, key); ok {
+		if l, err := b.restoreLayer(rt, payload); err == nil {
+			decodedHits.Add(1)
+			return l, nil
+		}
+	}
+	l, err := b.decodeRead(rt)
+	if err != nil {
+		return l, err
+	}
+	if payload, ok := encodeLayer(l); ok {
+		_ = b.opts.Results.Put(slot, key, payload)
+	}
+	return l, nil
+}
+
+// encodeLayer writes a layer's documents by file: the file's name as
+// shown, its number of documents, and each one's index, line, column and
+// object.
+func encodeLayer(l *layer) ([]byte, bool) {
+	var out []byte
+	var files []string
+	byFile := map[string][]*manifest.Doc{}
+	for _, d := range l.docs {
+		if _, ok := byFile[d.Pos.File]; !ok {
+			files = append(files, d.Pos.File)
+		}
+		byFile[d.Pos.File] = append(byFile[d.Pos.File], d)
+	}
+	out = binary.AppendUvarint(out, uint64(len(files)))
+	for _, f := range files {
+		out = appendString(out, f)
+		out = binary.AppendUvarint(out, uint64(len(byFile[f])))
+		for _, d := range byFile[f] {
+			p := d.Part()
+			out = binary.AppendUvarint(out, uint64(p.Index))
+			out = binary.AppendUvarint(out, uint64(p.Line))
+			out = binary.AppendUvarint(out, uint64(p.Col))
+			var ok bool
+			if out, ok = appendValue(out, p.Object); !ok {
+				return nil, false
+			}
+		}
+	}
+	return out, true
+}
+
+// restoreLayer makes a layer from kept documents, parsing its policies
+// (which are not kept) as decodeTree does.
+func (b *builder) restoreLayer(rt *readTree, payload []byte) (*layer, error) {
+	r := readerOf(payload)
+	kept := map[string][]manifest.Part{}
+	for range r.count() {
+		file := r.string()
+		n := r.count()
+		if r.err != nil {
+			return nil, r.err
+		}
+		parts := make([]manifest.Part, 0, n)
+		for range n {
+			index, line, col := r.count(), r.count(), r.count()
+			if r.err != nil {
+				return nil, r.err
+			}
+			v, rest, err := readValue(r.data, 0)
+			if err != nil {
+				return nil, err
+			}
+			r.data = rest
+			obj, ok := v.(map[string]any)
+			if !ok {
+				return nil, errors.New("not a manifest")
+			}
+			parts = append(parts, manifest.Part{Index: int(index), Line: int(line), Col: int(col), Object: obj})
+		}
+		kept[file] = parts
+	}
+	if r.err != nil || len(r.data) != 0 {
+		return nil, errors.New("damaged documents")
+	}
+	l := &layer{pin: rt.pin}
+	for _, f := range rt.tree.Files {
+		shown := rt.display(f.Path)
+		if strings.HasSuffix(f.Path, ".cue") {
+			p := schema.PolicyFile{File: shown, Source: rt.name, Data: f.Data}
+			if err := p.Parse(); err != nil {
+				return nil, err // decoded again, which reports it
+			}
+			l.policies = append(l.policies, p)
+			continue
+		}
+		docs, err := manifest.Restore(shown, rt.name, f.Data, kept[shown])
+		if err != nil {
+			return nil, err
+		}
+		delete(kept, shown)
+		l.docs = append(l.docs, docs...)
+	}
+	if len(kept) != 0 {
+		return nil, errors.New("documents of files the source does not have")
+	}
+	if err := uniqueIDs(l.docs); err != nil {
+		return nil, err
+	}
+	return l, nil
 }

@@ -106,9 +106,13 @@ func appendTo(t *testing.T, path, text string) {
 // bytes must not differ.
 func TestKeptResultsSameBytes(t *testing.T) {
 	projects := map[string]func(*testing.T) keptProject{
-		"workload 50x3":  func(t *testing.T) keptProject { return workloadProject(t, workload.Size{Services: 50, Environments: 3}) },
-		"workload 200x5": func(t *testing.T) keptProject { return workloadProject(t, workload.Size{Services: 200, Environments: 5}) },
-		"demo":           demoProject,
+		"workload 50x3": func(t *testing.T) keptProject {
+			return workloadProject(t, workload.Size{Services: 50, Environments: 3})
+		},
+		"workload 200x5": func(t *testing.T) keptProject {
+			return workloadProject(t, workload.Size{Services: 200, Environments: 5})
+		},
+		"demo": demoProject,
 	}
 	for name, setup := range projects {
 		t.Run(name, func(t *testing.T) {

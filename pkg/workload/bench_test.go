@@ -40,6 +40,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the ork binary the benchmarks built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // binaries builds ork from this tree and installs the cue and helm
 // commands (into the user cache directory, once for all runs).
 func binaries(b *testing.B) (ork, cue, helm string) {

@@ -49,16 +49,19 @@ test-integration:
 registry:
 	bash .ci/registry.sh
 
-## bench: Go benchmarks and the generate workload (ork against cue export)
+## bench: Go benchmarks and the generate workload at four sizes, cold and warm
+## (ork against helm template and cue export in the same run; helm and cue are
+## installed from the Go module proxy into the user cache directory)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/merge ./pkg/bundle ./pkg/schema ./pkg/compose
-	$(GO) test -run '^$$' -bench 'Generate|GitSource' -benchtime 7x -v ./pkg/workload
+	$(GO) test -run '^$$' -bench 'Generate' -benchtime 5x -timeout 60m -v ./pkg/workload
+	$(GO) test -run '^$$' -bench 'GitSource' -benchtime 7x -v ./pkg/workload
 	$(GO) test -run '^$$' -bench Plan -benchtime 20x -v ./pkg/workload
 	$(GO) test -run '^$$' -bench BenchmarkOCI -benchtime 15x ./pkg/cli
 	bash .ci/kube-bench.sh
 
 # Every fuzz target, as PACKAGE:Target.
-FUZZ_TARGETS := ./pkg/manifest:FuzzDecode ./pkg/merge:FuzzPatch ./pkg/komposer:FuzzParse \
+FUZZ_TARGETS := ./pkg/manifest:FuzzDecode ./pkg/merge:FuzzPatch ./pkg/komposer:FuzzParse ./pkg/compose:FuzzKept \
 	./pkg/bundle:FuzzLoad ./pkg/bundle:FuzzEncodeRoundTrip ./pkg/bundle:FuzzWriter ./pkg/lock:FuzzParse \
 	./pkg/plan:FuzzCompare ./pkg/plan:FuzzLive ./pkg/plan:FuzzMask \
 	./pkg/source/oci:FuzzParse ./pkg/source/oci:FuzzReadArchive ./pkg/source/oci:FuzzParseImage \

@@ -158,22 +158,21 @@ func Encode(s Spec) ([]byte, error) {
 		out.WriteString("---\n")
 	}
 
-	var katalog bytes.Buffer
+	// The Katalog's documents are written into one buffer.
+	var katalog writer
 	for i, o := range others {
-		doc, err := encodeDocument(o.obj)
-		if err != nil {
+		if i > 0 {
+			katalog.buf = append(katalog.buf, "---\n"...)
+		}
+		if err := katalog.document(o.obj); err != nil {
 			return nil, err
 		}
-		if i > 0 {
-			katalog.WriteString("---\n")
-		}
-		katalog.Write(doc)
 	}
 	lockBytes, err := marshal(lock)
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]string{KatalogKey: katalog.String(), LockKey: string(lockBytes)}
+	data := map[string]string{KatalogKey: string(katalog.buf), LockKey: string(lockBytes)}
 	if size := len(data[KatalogKey]) + len(data[LockKey]); size > configMapMaxBytes {
 		return nil, &TooLargeError{Environment: s.Environment, Size: size}
 	}

@@ -3,6 +3,7 @@ package bundle
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,10 +35,14 @@ func (w *writer) document(m map[string]any) error {
 }
 
 func (w *writer) indent(n int) {
-	for range n {
-		w.buf = append(w.buf, ' ')
+	for n > len(spaces) {
+		w.buf = append(w.buf, spaces...)
+		n -= len(spaces)
 	}
+	w.buf = append(w.buf, spaces[:n]...)
 }
+
+const spaces = "                                                                "
 
 // mapping writes the entries of m at indentation ind; the first entry's
 // line is assumed to be started already when the caller is a list item.
@@ -136,13 +141,14 @@ func (w *writer) sequence(l []any, ind int) error {
 // literal writes s, which literalSafe accepts, as the lines of a literal
 // block scalar at indentation ind.
 func (w *writer) literal(s string, ind int) {
-	for _, line := range strings.SplitAfter(strings.TrimSuffix(s, "\n"), "\n") {
-		if line != "\n" {
+	w.buf = slices.Grow(w.buf, len(s)+(ind+1)*strings.Count(s, "\n"))
+	for line := range strings.SplitSeq(strings.TrimSuffix(s, "\n"), "\n") {
+		if line != "" {
 			w.indent(ind)
 		}
 		w.buf = append(w.buf, line...)
+		w.buf = append(w.buf, '\n')
 	}
-	w.buf = append(w.buf, '\n')
 }
 
 // maxImplicitKey is the longest key YAML allows without "? ".

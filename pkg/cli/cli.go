@@ -44,6 +44,7 @@ func (e *exitError) Unwrap() error { return e.err }
 // Run runs ork with args (args[0] is the program name) and returns the exit
 // code. Errors are printed here and nowhere else.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	tuneGC()
 	app := newApp(stdout, stderr)
 	setupCompletion(app, args)
 	if n := len(args); n > 1 && args[n-1] == completeFlag {
@@ -111,6 +112,7 @@ func globalFlags(fromEnv bool) []cli.Flag {
 		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, EnvVars: []string{"ORK_FILE"}, Usage: "the Komposer (default: komposer.yaml here or in a directory above, up to the repository root)"},
 		&cli.BoolFlag{Name: "offline", EnvVars: []string{"ORK_OFFLINE"}, Usage: "use only the cache and the lock; fail if something is missing"},
 		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"ORK_CACHE_DIR"}, Usage: "where fetched sources are cached (default: the user cache directory)"},
+		&cli.BoolFlag{Name: "no-cache", EnvVars: []string{"ORK_NO_CACHE"}, Usage: "neither use nor keep validation results and bundles of earlier runs (fetched sources are still cached)"},
 		&cli.BoolFlag{Name: "locked", EnvVars: []string{"ORK_LOCKED"}, Usage: "fail if ork.lock is missing or would change (CI)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: []string{"ORK_QUIET"}, Usage: "print only errors"},
 		&cli.BoolFlag{Name: "no-color", EnvVars: []string{"ORK_NO_COLOR"}, Usage: "never colour output (also NO_COLOR)"},
@@ -141,6 +143,7 @@ type globals struct {
 	file     string
 	offline  bool
 	cacheDir string
+	noCache  bool
 	locked   bool
 	quiet    bool
 	noColor  bool
@@ -152,6 +155,7 @@ func readGlobals(c *cli.Context) globals {
 		file:     globalString(c, "file"),
 		offline:  globalBool(c, "offline"),
 		cacheDir: globalString(c, "cache-dir"),
+		noCache:  globalBool(c, "no-cache"),
 		locked:   globalBool(c, "locked"),
 		quiet:    globalBool(c, "quiet"),
 		noColor:  globalBool(c, "no-color") || os.Getenv("NO_COLOR") != "",
@@ -190,6 +194,7 @@ type project struct {
 	lockBefore []byte // the lock's bytes as read, to write it only if it changes
 	git        *git.Fetcher
 	oci        *oci.Client
+	results    *cache.Results // nil with --no-cache
 	g          globals
 	ephemeral  bool          // an ephemeral environment was asked for: the lock is not written
 	revision   *git.Snapshot // set by --at: everything is read from this commit, the lock is not written
@@ -200,7 +205,7 @@ func (p *project) options(envs []string) compose.Options {
 	return compose.Options{
 		Komposer: p.k, Environments: envs, Validator: p.validator, WorkDir: p.workDir,
 		Lock: p.lock, Locked: p.g.locked || p.revision != nil, Git: p.git, OCI: p.oci,
-		Revision: p.revision,
+		Revision: p.revision, Results: p.results,
 	}
 }
 
@@ -300,6 +305,9 @@ func loadProject(g globals, stderr io.Writer) (*project, error) {
 func (p *project) connect(stderr io.Writer) error {
 	c, err := cache.Open(p.g.cacheDir)
 	if err != nil {
+		return err
+	}
+	if p.results, err = results(p.g, c); err != nil {
 		return err
 	}
 	p.git = &git.Fetcher{Cache: c, Offline: p.g.offline, Auth: git.NetrcAuth}

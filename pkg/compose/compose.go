@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/cache"
 	"github.com/orkdev/ork/pkg/fieldpath"
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/lock"
@@ -55,6 +56,10 @@ type Options struct {
 	// the environment's name, so that two environments can be compared
 	// without the differences their names make (ork diff --ignore-env-values).
 	EnvValue string
+	// Results, when set, keeps each manifest's validation result, and
+	// Bundles each environment's bundle, for later runs with the same
+	// inputs (see results.go).
+	Results *cache.Results
 
 	// updateImages re-resolves the image pins of environments without
 	// after (ork lock --update).
@@ -126,6 +131,13 @@ func Build(ctx context.Context, opts Options) ([]*Katalog, error) {
 // environment, not with their number. All problems found are returned
 // together; each may have been called for the environments without any.
 func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error) ([]string, error) {
+	return walk(ctx, opts, nil, each)
+}
+
+// walk is Walk; hit, when set, is asked first with each environment's
+// inputs digest (see builder.inputs) and reports whether it has the
+// environment's result already, which is then not built.
+func walk(ctx context.Context, opts Options, hit func(i int, env komposer.Environment, inputs string) bool, each func(i int, k *Katalog) error) ([]string, error) {
 	k := opts.Komposer
 	envs, err := selectEnvironments(opts)
 	if err != nil {
@@ -158,9 +170,52 @@ func Walk(ctx context.Context, opts Options, each func(i int, k *Katalog) error)
 	}
 
 	names := make([]string, len(envs))
-	envProblems := make([]problemList, len(envs))
-	forEach(len(envs), func(i int) {
+	for i := range envs {
 		names[i] = envs[i].Name
+	}
+	todo := make([]int, 0, len(envs)) // the environments to build
+	if hit == nil {
+		for i := range envs {
+			todo = append(todo, i)
+		}
+	} else {
+		cached := make([]bool, len(envs))
+		forEach(len(envs), func(i int) {
+			if ctx.Err() != nil {
+				return
+			}
+			if inputs, ok := builders[i].inputs(ctx, defs[i]); ok && hit(i, defs[i], inputs) {
+				cached[i] = true
+				for _, o := range defs[i].Overlays {
+					builders[i].release(o)
+				}
+			}
+		})
+		for i, c := range cached {
+			if !c {
+				todo = append(todo, i)
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(todo) > 0 {
+		// Sources are decoded only when some environment is built.
+		decoded := map[*builder]bool{}
+		for _, i := range todo {
+			if bb := builders[i]; !decoded[bb] {
+				decoded[bb] = true
+				problems = append(problems, bb.decodeSources()...)
+			}
+		}
+		if len(problems) > 0 {
+			return nil, problems.err()
+		}
+	}
+	envProblems := make([]problemList, len(envs))
+	forEach(len(todo), func(j int) {
+		i := todo[j]
 		if ctx.Err() != nil {
 			return
 		}
@@ -187,7 +242,7 @@ func newBuilder(opts Options, k *komposer.Komposer) *builder {
 	if opts.Lock == nil {
 		opts.Lock = &lock.Lock{}
 	}
-	return &builder{opts: opts, k: k, overlays: map[string]*sharedLayer{}, paths: map[string]*layer{},
+	return &builder{opts: opts, k: k, overlays: map[string]*sharedLayer{}, paths: map[string]*layer{}, read: map[string]*readTree{},
 		remote: map[string]*remoteLayer{}, resolved: map[string]string{},
 		overrides: &layer{docs: k.Overrides, additive: true}, snapshot: opts.Revision,
 		lockIn: opts.Lock.Clone(), imageDigests: map[string]*imageDigest{}}
@@ -214,9 +269,10 @@ func (b *builder) prepare(ctx context.Context, envs []komposer.Environment) prob
 	k := b.k
 	loadErrs := make([]error, len(k.Sources))
 	loaded := make([]*layer, len(k.Sources))
+	read := make([]*readTree, len(k.Sources))
 	forEach(len(k.Sources), func(i int) {
 		if s := k.Sources[i]; s.Path != "" {
-			loaded[i], loadErrs[i] = b.loadPath(s.Name, s.Path, "path", s.Pos)
+			read[i], loadErrs[i] = b.readPath(s.Name, s.Path, "path", s.Pos)
 		} else if local(s) {
 			loaded[i], loadErrs[i] = b.loadLayout(ctx, s)
 		}
@@ -225,6 +281,9 @@ func (b *builder) prepare(ctx context.Context, envs []komposer.Environment) prob
 		problems.addErr(err)
 		if loaded[i] != nil {
 			b.paths[k.Sources[i].Name] = loaded[i]
+		}
+		if read[i] != nil {
+			b.read[k.Sources[i].Name] = read[i]
 		}
 	}
 	for i := range envs {
@@ -277,7 +336,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	}
 	// Schemas check the manifests even when templates failed, so that one
 	// run reports both.
-	b.complete(kat, problems)
+	b.complete(kat, problems, true)
 	if len(*problems) > 0 {
 		return nil
 	}
@@ -301,7 +360,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 		// Renamed last, so that policies name manifests as the Komposer
 		// does; the new names are checked again.
 		renameEphemeral(kat, e.Name+"-")
-		b.complete(kat, problems)
+		b.complete(kat, problems, false)
 		if len(*problems) > 0 {
 			return nil
 		}
@@ -315,22 +374,39 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	return kat
 }
 
-// sharedLayer is an overlay that several environments may use: loaded by
-// the first, dropped after the last.
+// sharedLayer is an overlay that several environments may use: read and
+// decoded by the first that needs it, dropped after the last.
 type sharedLayer struct {
 	path  string
 	pos   manifest.Pos
 	users int // environments that have yet to release it
+
+	readOnce sync.Once
+	tree     *readTree
+	readErr  error
 
 	once  sync.Once
 	layer *layer
 	err   error
 }
 
+// readOverlay reads an overlay's files without decoding them.
+func (b *builder) readOverlay(path string) (*readTree, error) {
+	sl := b.overlays[path]
+	sl.readOnce.Do(func() {
+		sl.tree, sl.readErr = b.readPath(path, path, "overlay", sl.pos)
+	})
+	return sl.tree, sl.readErr
+}
+
 func (b *builder) overlay(path string) (*layer, error) {
 	sl := b.overlays[path]
+	rt, err := b.readOverlay(path)
+	if err != nil {
+		return nil, err
+	}
 	sl.once.Do(func() {
-		sl.layer, sl.err = b.loadPath(path, path, "overlay", sl.pos)
+		sl.layer, sl.err = b.decodeRead(rt)
 		if sl.layer != nil {
 			sl.layer.additive = true
 		}
@@ -343,7 +419,7 @@ func (b *builder) release(path string) {
 	defer b.mu.Unlock()
 	sl := b.overlays[path]
 	if sl.users--; sl.users == 0 {
-		sl.layer = nil
+		sl.layer, sl.tree = nil, nil
 	}
 }
 
@@ -383,12 +459,16 @@ type builder struct {
 	snapshot  *git.Snapshot // set when the Komposer is read from a branch or a revision
 	mu        sync.Mutex
 	overlays  map[string]*sharedLayer // by path: environments may share overlays
-	paths     map[string]*layer       // path: sources, by name
+	paths     map[string]*layer       // path: sources, by name, once decoded
+	read      map[string]*readTree    // path: sources, by name, as read
 	remote    map[string]*remoteLayer // remote sources, by name and pin
 	resolved  map[string]string       // URL and ref -> commit, once per run
 
 	lockIn       *lock.Lock              // the lock as the run found it
 	imageDigests map[string]*imageDigest // by normalised image reference, once per run
+
+	decodeOnce     sync.Once
+	decodeProblems problemList
 }
 
 // forEach calls f(0) ... f(n-1) on up to GOMAXPROCS goroutines.
@@ -412,44 +492,91 @@ func forEach(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// loadPath reads a path: source or overlay and decodes its files.
-func (b *builder) loadPath(name, rel, typ string, pos manifest.Pos) (*layer, error) {
+// readTree is a path: source or overlay as read, not yet decoded.
+type readTree struct {
+	name    string
+	tree    *source.Tree
+	display func(string) string
+	pin     bundle.Pin
+}
+
+// readPath reads a path: source or overlay.
+func (b *builder) readPath(name, rel, typ string, pos manifest.Pos) (*readTree, error) {
 	tree, display, err := b.loadTree(rel)
 	if err != nil {
 		return nil, manifest.Errorf(pos, name, "%s %s: %v", typ, name, err)
 	}
-	l, err := b.decodeTree(name, tree, display)
-	l.pin = bundle.Pin{Name: name, Type: typ, Location: rel, ID: tree.Digest()}
+	return &readTree{name: name, tree: tree, display: display, pin: bundle.Pin{Name: name, Type: typ, Location: rel, ID: tree.Digest()}}, nil
+}
+
+// decodeRead decodes the files of a path: source or overlay.
+func (b *builder) decodeRead(rt *readTree) (*layer, error) {
+	l, err := b.decodeTree(rt.name, rt.tree, rt.display)
+	l.pin = rt.pin
 	return l, err
+}
+
+// decodeSources decodes the path: sources read by prepare, once.
+func (b *builder) decodeSources() problemList {
+	b.decodeOnce.Do(func() {
+		var names []string
+		for name := range b.read {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		layers := make([]*layer, len(names))
+		errs := make([]error, len(names))
+		forEach(len(names), func(i int) {
+			layers[i], errs[i] = b.decodeKept(b.read[names[i]])
+		})
+		for i, err := range errs {
+			b.decodeProblems.addErr(err)
+			b.paths[names[i]] = layers[i]
+		}
+	})
+	return b.decodeProblems
 }
 
 // decodeTree decodes a source's files into a layer: manifests and policies.
 // display names a file of the tree in messages.
 func (b *builder) decodeTree(name string, tree *source.Tree, display func(string) string) (*layer, error) {
 	l := &layer{}
-	var errs []error
-	for _, f := range tree.Files {
+	// Files are decoded in parallel, and their results taken in order.
+	type decoded struct {
+		docs   []*manifest.Doc
+		policy *schema.PolicyFile
+		err    error
+	}
+	out := make([]decoded, len(tree.Files))
+	forEach(len(tree.Files), func(i int) {
+		f := tree.Files[i]
 		shown := display(f.Path)
 		if err := source.CheckSize(int64(len(f.Data))); err != nil {
 			// Files read from disk and Git are checked before they are
 			// read; an OCI artifact's only once unpacked, within its limit.
-			errs = append(errs, fmt.Errorf("%s: %w (source %q)", shown, err, name))
-			continue
+			out[i].err = fmt.Errorf("%s: %w (source %q)", shown, err, name)
+			return
 		}
 		if strings.HasSuffix(f.Path, ".cue") {
 			p := schema.PolicyFile{File: shown, Source: name, Data: f.Data}
 			if err := p.Parse(); err != nil {
-				errs = append(errs, err)
-				continue
+				out[i].err = err
+				return
 			}
-			l.policies = append(l.policies, p)
-			continue
+			out[i].policy = &p
+			return
 		}
-		docs, err := manifest.Decode(shown, name, f.Data)
-		if err != nil {
-			errs = append(errs, err)
+		out[i].docs, out[i].err = manifest.Decode(shown, name, f.Data)
+	})
+	var errs []error
+	for _, d := range out {
+		if d.err != nil {
+			errs = append(errs, d.err)
 		}
-		l.docs = append(l.docs, docs...)
+		if d.policy != nil {
+			l.policies = append(l.policies, *d.policy)
+		}
+		l.docs = append(l.docs, d.docs...)
 	}
 	if err := uniqueIDs(l.docs); err != nil {
 		errs = append(errs, err)
@@ -574,12 +701,18 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 
 // complete validates every manifest of a Katalog against its kind's schema
 // and fills in defaults.
-func (b *builder) complete(kat *Katalog, problems *problemList) {
+func (b *builder) complete(kat *Katalog, problems *problemList, cached bool) {
 	objs := make([]map[string]any, len(kat.IDs))
 	for i, id := range kat.IDs {
 		objs[i] = kat.byID[id].obj
 	}
-	results, err := b.opts.Validator.Complete(objs)
+	var results []schema.Result
+	var err error
+	if cached && b.opts.Results != nil {
+		results, err = b.completeCached(kat.Env.Name, objs)
+	} else {
+		results, err = b.opts.Validator.Complete(objs)
+	}
 	if err != nil {
 		problems.addErr(err)
 		return

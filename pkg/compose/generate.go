@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/komposer"
 )
 
 // Bundle is one environment's encoded bundle.
@@ -25,7 +26,35 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 	if opts.Ephemeral != nil {
 		name = opts.Ephemeral.Name + "-" + name // its own ConfigMap, beside the original's
 	}
-	names, err := Walk(ctx, opts, func(i int, kat *Katalog) error {
+	put := func(i int, b Bundle) {
+		mu.Lock()
+		defer mu.Unlock()
+		for len(out) <= i {
+			out = append(out, Bundle{})
+		}
+		out[i] = b
+	}
+	// With results kept, an environment whose inputs are unchanged takes
+	// its bundle from the last run that built it; one that is built
+	// leaves its bundle for the next.
+	var hit func(i int, env komposer.Environment, inputs string) bool
+	var inputs sync.Map // environment index -> inputs digest
+	if r := opts.Results; r != nil {
+		hit = func(i int, env komposer.Environment, digest string) bool {
+			inputs.Store(i, digest)
+			payload, ok := r.Get(bundleSlot(opts, env.Name), digest)
+			if !ok {
+				return false
+			}
+			manifests, crds, data, ok := decodeCachedBundle(payload)
+			if !ok {
+				return false
+			}
+			put(i, Bundle{Env: Env{Name: env.Name, Production: env.Production}, Manifests: manifests, CRDs: crds, Data: data})
+			return true
+		}
+	}
+	names, err := walk(ctx, opts, hit, func(i int, kat *Katalog) error {
 		data, err := bundle.Encode(bundle.Spec{
 			Name:        name,
 			Namespace:   opts.Komposer.Bundle.Namespace,
@@ -37,12 +66,11 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 			return err
 		}
 		manifests, crds := kat.Counts()
-		mu.Lock()
-		defer mu.Unlock()
-		for len(out) <= i {
-			out = append(out, Bundle{})
+		if digest, ok := inputs.Load(i); ok {
+			// A failed write costs the next run time, not this one its bundle.
+			_ = opts.Results.Put(bundleSlot(opts, kat.Env.Name), digest.(string), encodeCachedBundle(manifests, crds, data))
 		}
-		out[i] = Bundle{Env: kat.Env, Manifests: manifests, CRDs: crds, Data: data, Images: kat.Images}
+		put(i, Bundle{Env: kat.Env, Manifests: manifests, CRDs: crds, Data: data, Images: kat.Images})
 		return nil
 	})
 	if err != nil {

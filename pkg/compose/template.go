@@ -2,6 +2,8 @@ package compose
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -24,7 +26,7 @@ type templateError struct {
 // written; declared says which names may be used.
 func expand(v any, env Env, declared func(string) bool) (any, []templateError) {
 	t := expander{env: env, declared: declared}
-	out := t.value(v, nil)
+	out, _ := t.value(v)
 	return out, t.errs
 }
 
@@ -32,44 +34,56 @@ type expander struct {
 	env        Env
 	declared   func(string) bool
 	errs       []templateError
-	undeclared string // the undeclared secret of the last error str returned
+	path       []string // of the value being expanded; copied only for an error
+	undeclared string   // the undeclared secret of the last error str returned
 }
 
-func (t *expander) value(v any, path []string) any {
+// value expands v and reports whether the result differs from v, so that
+// maps and lists are written only where a template changed something.
+func (t *expander) value(v any) (any, bool) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			p := append(path[:len(path):len(path)], k)
+			t.path = append(t.path, k)
 			if k == "domain" {
 				if d, ok := e.(map[string]any); ok && isDomainMap(d) {
 					pick := "environment"
 					if t.env.Production {
 						pick = "default"
 					}
-					x[k] = t.value(d[pick], append(p, pick))
+					t.path = append(t.path, pick)
+					x[k], _ = t.value(d[pick])
+					t.path = t.path[:len(t.path)-2]
 					continue
 				}
 			}
-			x[k] = t.value(e, p)
+			if out, changed := t.value(e); changed {
+				x[k] = out
+			}
+			t.path = t.path[:len(t.path)-1]
 		}
-		return x
+		return x, false
 	case []any:
 		for i, e := range x {
-			x[i] = t.value(e, append(path[:len(path):len(path)], fmt.Sprint(i)))
+			t.path = append(t.path, strconv.Itoa(i))
+			if out, changed := t.value(e); changed {
+				x[i] = out
+			}
+			t.path = t.path[:len(t.path)-1]
 		}
-		return x
+		return x, false
 	case string:
 		if !strings.Contains(x, "$") {
-			return x
+			return x, false
 		}
 		t.undeclared = ""
 		out, err := t.str(x)
 		if err != "" {
-			t.errs = append(t.errs, templateError{path: path, msg: err, secret: t.undeclared})
+			t.errs = append(t.errs, templateError{path: slices.Clone(t.path), msg: err, secret: t.undeclared})
 		}
-		return out
+		return out, true
 	}
-	return v
+	return v, false
 }
 
 func isDomainMap(m map[string]any) bool {

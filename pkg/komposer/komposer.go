@@ -3,6 +3,8 @@
 package komposer
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +29,7 @@ type Komposer struct {
 	Display      string // the path as shown in messages
 	Dir          string // the directory paths in it are relative to
 	Root         string // the repository root no path may leave
+	Digest       string // sha256 of the file's bytes as parsed
 	Name         string
 	Sources      []Source
 	Secrets      []string
@@ -235,7 +238,8 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 	if err := json.Unmarshal(b, &pre); err != nil {
 		return nil, err
 	}
-	k := &Komposer{Display: display, Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle, PreAppliedCRDs: pre.Bundle.CRDs, PinImages: raw.Images.Pin, Namespaces: raw.Namespaces}
+	sum := sha256.Sum256(data)
+	k := &Komposer{Display: display, Digest: "sha256:" + hex.EncodeToString(sum[:]), Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle, PreAppliedCRDs: pre.Bundle.CRDs, PinImages: raw.Images.Pin, Namespaces: raw.Namespaces}
 	var errs []error
 	at := func(path ...string) manifest.Pos {
 		p, _ := doc.Position(path)

@@ -520,3 +520,33 @@ func (d *Doc) Inline(path []string, source string) (*Doc, error) {
 	return &Doc{Object: obj, ID: id, Pos: pos, Source: source, file: d.file, index: d.index,
 		path: append(slices.Clone(d.path), path...)}, nil
 }
+
+// Part is one document of a file as Decode found it: its place in the
+// stream, where it starts and what it holds.
+type Part struct {
+	Index     int
+	Line, Col int
+	Object    map[string]any
+}
+
+// Part returns what Restore needs to make d again.
+func (d *Doc) Part() Part {
+	return Part{Index: d.index, Line: d.Pos.Line, Col: d.Pos.Col, Object: d.Object}
+}
+
+// Restore makes the documents of a file from the parts that Decode found in
+// the same bytes, for a caller that kept them instead of decoding again.
+// Positions inside the documents are found in data when asked for, as for
+// decoded documents.
+func Restore(file, source string, data []byte, parts []Part) ([]*Doc, error) {
+	src := &srcFile{data: data}
+	docs := make([]*Doc, 0, len(parts))
+	for _, p := range parts {
+		id, err := identity(p.Object)
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, &Doc{Object: p.Object, ID: id, Pos: Pos{File: file, Line: p.Line, Col: p.Col}, Source: source, file: src, index: p.Index})
+	}
+	return docs, nil
+}

@@ -583,3 +583,59 @@ func TestPositionAfterSkippedDocuments(t *testing.T) {
 		t.Errorf("second document: Position(image of proxy) = %v, %v; want f.yaml:29:18", p, ok)
 	}
 }
+
+// TestRestore makes documents again from what Decode found: identities,
+// objects and every position inside them must be the decoded ones.
+func TestRestore(t *testing.T) {
+	src := "---\n---\napiVersion: v1\nkind: A\nmetadata: {name: a}\nspec:\n  list:\n    - name: x\n      port: 1\n---\nnull\n---\n# c\napiVersion: apps/v1\nkind: B\nmetadata:\n  name: b\n  namespace: n\nspec: {replicas: 2}\n"
+	paths := [][]string{nil, {"metadata", "name"}, {"spec", "list", "name=x", "port"}, {"spec", "replicas"}, {"spec", "missing"}}
+	tests := []struct {
+		name  string
+		parts func([]manifest.Part) []manifest.Part
+		err   bool
+	}{
+		{"as decoded", func(p []manifest.Part) []manifest.Part { return p }, false},
+		{"no identity", func(p []manifest.Part) []manifest.Part {
+			p[0].Object = map[string]any{"kind": "A"}
+			return p
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			decoded, err := manifest.Decode("f.yaml", "base", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts []manifest.Part
+			for _, d := range decoded {
+				parts = append(parts, d.Part())
+			}
+			restored, err := manifest.Restore("f.yaml", "base", []byte(src), tt.parts(parts))
+			if tt.err {
+				if err == nil {
+					t.Fatal("Restore accepted a document without an identity")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(restored) != len(decoded) {
+				t.Fatalf("%d documents restored, %d decoded", len(restored), len(decoded))
+			}
+			for i, d := range decoded {
+				r := restored[i]
+				if r.ID != d.ID || r.Pos != d.Pos || r.Source != d.Source || !reflect.DeepEqual(r.Object, d.Object) {
+					t.Errorf("document %d: restored %+v, decoded %+v", i, r, d)
+				}
+				for _, p := range paths {
+					rp, rok := r.Position(p)
+					dp, dok := d.Position(p)
+					if rp != dp || rok != dok {
+						t.Errorf("document %d, %v: restored at %v (%v), decoded at %v (%v)", i, p, rp, rok, dp, dok)
+					}
+				}
+			}
+		})
+	}
+}

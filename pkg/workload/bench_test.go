@@ -1,31 +1,57 @@
 package workload
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/orkdev/ork/pkg/bundle"
 )
 
-// The peer ork is measured against in the same run: cue export of the same
-// configuration (schemas, defaults and per-environment overrides) written
-// as a CUE module.
-const cueModule = "cuelang.org/go/cmd/cue@v0.17.1"
+// The peers ork is measured against in the same run: `helm template` of
+// the same workload written as a chart, once per environment, and `cue
+// export` of the same configuration written as a CUE module. Both are
+// installed from the Go module proxy into a directory outside the
+// repository.
+const (
+	cueModule  = "cuelang.org/go/cmd/cue@v0.17.1"
+	helmModule = "helm.sh/helm/v3/cmd/helm@v3.22.0"
+)
 
 var (
 	buildOnce sync.Once
 	binDir    string
+	toolDir   string
 	buildErr  error
 )
 
-// binaries builds ork from this tree and installs the cue command, once.
-func binaries(b *testing.B) (ork, cue string) {
+// TestMain removes the ork binary the benchmarks built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binaries builds ork from this tree and installs the cue and helm
+// commands (into the user cache directory, once for all runs).
+func binaries(b *testing.B) (ork, cue, helm string) {
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "ork-bench-")
 		if buildErr != nil {
@@ -36,30 +62,77 @@ func binaries(b *testing.B) (ork, cue string) {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 			return
 		}
-		install := exec.Command("go", "install", cueModule)
-		install.Env = append(os.Environ(), "GOBIN="+binDir)
-		if out, err := install.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go install %s: %v\n%s", cueModule, err, out)
+		userCache, err := os.UserCacheDir()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		toolDir = filepath.Join(userCache, "ork-bench", "bin")
+		for _, module := range []string{cueModule, helmModule} {
+			name := filepath.Base(strings.Split(module, "@")[0])
+			versioned := filepath.Join(toolDir, name+"-"+strings.Split(module, "@")[1])
+			if _, err := os.Stat(versioned); err == nil {
+				continue
+			}
+			gobin := filepath.Join(toolDir, "tmp-"+name)
+			install := exec.Command("go", "install", module)
+			install.Env = append(os.Environ(), "GOBIN="+gobin)
+			if out, err := install.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go install %s: %v\n%s", module, err, out)
+				return
+			}
+			if buildErr = os.Rename(filepath.Join(gobin, name), versioned); buildErr != nil {
+				return
+			}
+			os.Remove(gobin)
 		}
 	})
 	if buildErr != nil {
 		b.Fatal(buildErr)
 	}
-	return filepath.Join(binDir, "ork"), filepath.Join(binDir, "cue")
+	version := func(module string) string { return strings.Split(module, "@")[1] }
+	return filepath.Join(binDir, "ork"), filepath.Join(toolDir, "cue-"+version(cueModule)), filepath.Join(toolDir, "helm-"+version(helmModule))
 }
 
-// run times one command and returns its wall time and peak resident memory.
-func run(b *testing.B, dir string, name string, args ...string) (time.Duration, int64) {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
+// command is one process to time: its arguments, directory, extra
+// environment and the file its standard output goes to (none: discarded).
+type command struct {
+	dir    string
+	env    []string
+	stdout string
+	args   []string
+}
+
+// sample is what one command cost: wall time, CPU time (user and system)
+// and peak resident memory.
+type sample struct {
+	wall, cpu time.Duration
+	rss       int64
+}
+
+// run times one command.
+func run(b *testing.B, c command) sample {
+	cmd := exec.Command(c.args[0], c.args[1:]...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), c.env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if c.stdout != "" {
+		f, err := os.Create(c.stdout)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		cmd.Stdout = f
+	}
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
+	err := cmd.Run()
 	elapsed := time.Since(start)
 	if err != nil {
-		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		b.Fatalf("%v: %v\n%s", c.args, err, stderr.String())
 	}
-	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
-	return elapsed, rss
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return sample{wall: elapsed, cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), rss: ru.Maxrss * 1024}
 }
 
 func median(d []time.Duration) time.Duration {
@@ -68,49 +141,210 @@ func median(d []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
+// series collects one command's times and peak memory over a run.
+type series struct {
+	times, cpu []time.Duration
+	peak       int64
+}
+
+func (s *series) add(x sample) {
+	s.times = append(s.times, x.wall)
+	s.cpu = append(s.cpu, x.cpu)
+	s.peak = max(s.peak, x.rss)
+}
+
+func (s *series) median() time.Duration    { return median(s.times) }
+func (s *series) medianCPU() time.Duration { return median(s.cpu) }
+
 // BenchmarkGenerate times `ork generate bundle` for every environment of a
 // generated workload, S services x E environments, each environment
-// overriding every service, and `cue export` of the same configuration in
-// the same run. Run it with make bench; it reports the median wall time,
-// the peak resident memory and the ratio to cue export.
+// overriding every service, against its peers in the same run: `helm
+// template` of the same workload once per environment, and `cue export`.
+// ork runs cold (an empty cache directory) with as many cores as Go finds
+// and with GOMAXPROCS=1 (helm too), then warm: with nothing changed, and
+// with one service of one overlay changed before each run; at 500x20 also
+// `ork plan --env` and `ork diff` with the cache warm. Run it with make
+// bench; it reports medians, peak resident memory and ratios.
 func BenchmarkGenerate(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("peak memory comes from Linux rusage")
 	}
-	ork, cue := binaries(b)
-	for _, size := range []Size{{50, 3}, {500, 20}} {
+	ork, cue, helm := binaries(b)
+	for _, size := range []Size{{50, 3}, {200, 5}, {500, 20}, {1000, 20}} {
 		b.Run(size.String(), func(b *testing.B) {
 			dir := b.TempDir()
 			if err := Write(dir, size); err != nil {
 				b.Fatal(err)
 			}
-			var orkTimes, cueTimes []time.Duration
-			var orkPeak, cuePeak int64
-			// The peer is slow; three runs give a median.
-			peerRuns := 3
+			if err := WriteChart(dir, size); err != nil {
+				b.Fatal(err)
+			}
+			helmHome := []string{"HELM_CONFIG_HOME=" + filepath.Join(dir, "helm-home", "config"), "HELM_CACHE_HOME=" + filepath.Join(dir, "helm-home", "cache"), "HELM_DATA_HOME=" + filepath.Join(dir, "helm-home", "data")}
+			warmCache := "ORK_CACHE_DIR=" + filepath.Join(dir, "cache")
+			one := "GOMAXPROCS=1"
+			helmLoop := func(env ...string) sample {
+				var total sample
+				for e := range size.Environments {
+					x := run(b, command{dir: dir, env: append(env, helmHome...), stdout: filepath.Join(dir, "helm-"+fmtEnv(e)+".yaml"),
+						args: []string{helm, "template", "bench", "./helm", "-f", filepath.Join("helm", "values", fmtEnv(e)+".yaml")}})
+					total.wall += x.wall
+					total.cpu += x.cpu
+					total.rss = max(total.rss, x.rss)
+				}
+				return total
+			}
+			// The peers render the same objects as ork's bundles.
+			run(b, command{dir: dir, env: []string{warmCache}, args: []string{ork, "generate", "bundle", "-q"}})
+			helmLoop()
+			sameObjects(b, filepath.Join(dir, "bundles", fmtEnv(0)+".yaml"), filepath.Join(dir, "helm-"+fmtEnv(0)+".yaml"))
+
+			// cue export needs 3.3 GiB at 500x20; at 1000x20 it would need
+			// more than a shared machine should give it.
+			cueRuns := 3
+			if size.Services*size.Environments > 10000 {
+				cueRuns = 0
+			}
+			overlay := filepath.Join(dir, "envs", fmtEnv(size.Environments/2), "services.yaml")
+			var cold, cold1, hlm, hlm1, cuex, same, changed, plan, diff series
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
-				d, rss := run(b, dir, ork, "generate", "bundle", "-q")
-				orkTimes = append(orkTimes, d)
-				orkPeak = max(orkPeak, rss)
-				if i < peerRuns {
-					b.StopTimer()
-					d, rss := run(b, filepath.Join(dir, "cue"), cue, "export", "-e", "manifests", "--out", "yaml", "-o", filepath.Join(dir, "cue-out.yaml"), "-f")
-					cueTimes = append(cueTimes, d)
-					cuePeak = max(cuePeak, rss)
-					b.StartTimer()
+				coldCache := "ORK_CACHE_DIR=" + filepath.Join(dir, fmt.Sprintf("cold-%d", i))
+				cold.add(run(b, command{dir: dir, env: []string{coldCache}, args: []string{ork, "generate", "bundle", "-q", "-o", "cold/"}}))
+				os.RemoveAll(filepath.Join(dir, fmt.Sprintf("cold-%d", i)))
+				cold1.add(run(b, command{dir: dir, env: []string{coldCache, one}, args: []string{ork, "generate", "bundle", "-q", "-o", "cold/"}}))
+				os.RemoveAll(filepath.Join(dir, fmt.Sprintf("cold-%d", i)))
+				b.StopTimer()
+				hlm.add(helmLoop())
+				hlm1.add(helmLoop(one))
+				if i < cueRuns {
+					cuex.add(run(b, command{dir: filepath.Join(dir, "cue"), args: []string{cue, "export", "-e", "manifests", "--out", "yaml", "-o", filepath.Join(dir, "cue-out.yaml"), "-f"}}))
+				}
+				b.StartTimer()
+				same.add(run(b, command{dir: dir, env: []string{warmCache}, args: []string{ork, "generate", "bundle", "-q"}}))
+				b.StopTimer()
+				changeFirstReplicas(b, overlay, 100+i)
+				b.StartTimer()
+				changed.add(run(b, command{dir: dir, env: []string{warmCache}, args: []string{ork, "generate", "bundle", "-q"}}))
+				if size.Services == 500 && size.Environments == 20 {
+					plan.add(run(b, command{dir: dir, env: []string{warmCache}, args: []string{ork, "plan", "--env", fmtEnv(3)}}))
+					diff.add(run(b, command{dir: dir, env: []string{warmCache}, args: []string{ork, "diff", fmtEnv(1), fmtEnv(2)}}))
 				}
 			}
-			om, cm := median(orkTimes), median(cueTimes)
-			b.ReportMetric(om.Seconds(), "s/median")
-			b.ReportMetric(float64(orkPeak)/(1<<20), "MiB/peak")
-			b.ReportMetric(cm.Seconds(), "cue-s/median")
-			b.ReportMetric(float64(cuePeak)/(1<<20), "cue-MiB/peak")
-			b.ReportMetric(cm.Seconds()/om.Seconds(), "x-faster-than-cue")
-			b.Logf("%s: ork median %v (peak %d MiB) over %d runs; cue export median %v (peak %d MiB) over %d runs; ork is %.1fx faster",
-				size, om.Round(time.Millisecond), orkPeak>>20, len(orkTimes), cm.Round(time.Millisecond), cuePeak>>20, len(cueTimes), cm.Seconds()/om.Seconds())
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+			mib := func(n int64) float64 { return float64(n) / (1 << 20) }
+			b.ReportMetric(ms(cold.median()), "cold-ms")
+			b.ReportMetric(mib(cold.peak), "cold-MiB")
+			b.ReportMetric(ms(cold1.median()), "cold-1cpu-ms")
+			b.ReportMetric(ms(hlm.median()), "helm-ms")
+			b.ReportMetric(ms(hlm1.median()), "helm-1cpu-ms")
+			b.ReportMetric(hlm.median().Seconds()/cold.median().Seconds(), "x-helm")
+			b.ReportMetric(hlm1.median().Seconds()/cold1.median().Seconds(), "x-helm-1cpu")
+			b.ReportMetric(hlm.medianCPU().Seconds()/cold.medianCPU().Seconds(), "x-helm-cputime")
+			b.ReportMetric(ms(same.median()), "unchanged-ms")
+			b.ReportMetric(ms(changed.median()), "one-change-ms")
+			b.Logf("%s cold: ork %v (peak %d MiB), helm template %v: %.1fx; GOMAXPROCS=1: ork %v, helm %v: %.1fx (ork at 1 CPU against helm unrestricted: %.1fx)",
+				size, cold.median().Round(time.Millisecond), cold.peak>>20, hlm.median().Round(time.Millisecond), hlm.median().Seconds()/cold.median().Seconds(),
+				cold1.median().Round(time.Millisecond), hlm1.median().Round(time.Millisecond), hlm1.median().Seconds()/cold1.median().Seconds(), hlm.median().Seconds()/cold1.median().Seconds())
+			if len(cuex.times) > 0 {
+				b.ReportMetric(ms(cuex.median()), "cue-ms")
+				b.ReportMetric(cuex.median().Seconds()/cold.median().Seconds(), "x-cue")
+				b.Logf("%s cold: cue export %v (peak %d MiB): ork is %.1fx faster", size, cuex.median().Round(time.Millisecond), cuex.peak>>20, cuex.median().Seconds()/cold.median().Seconds())
+			}
+			b.Logf("%s cold, CPU time (user+system): ork %v, GOMAXPROCS=1 %v; helm template %v, GOMAXPROCS=1 %v: %.1fx and %.1fx",
+				size, cold.medianCPU().Round(time.Millisecond), cold1.medianCPU().Round(time.Millisecond), hlm.medianCPU().Round(time.Millisecond), hlm1.medianCPU().Round(time.Millisecond),
+				hlm.medianCPU().Seconds()/cold.medianCPU().Seconds(), hlm1.medianCPU().Seconds()/cold1.medianCPU().Seconds())
+			b.Logf("%s warm: unchanged %v (CPU %v, peak %d MiB), one service of one overlay changed %v (CPU %v, peak %d MiB) over %d runs",
+				size, same.median().Round(time.Millisecond), same.medianCPU().Round(time.Millisecond), same.peak>>20,
+				changed.median().Round(time.Millisecond), changed.medianCPU().Round(time.Millisecond), changed.peak>>20, len(same.times))
+			if len(plan.times) > 0 {
+				b.ReportMetric(ms(plan.median()), "plan-ms")
+				b.ReportMetric(ms(diff.median()), "diff-ms")
+				b.Logf("%s warm: ork plan --env %s %v (CPU %v), ork diff %s %s %v (CPU %v)", size, fmtEnv(3), plan.median().Round(time.Millisecond), plan.medianCPU().Round(time.Millisecond),
+					fmtEnv(1), fmtEnv(2), diff.median().Round(time.Millisecond), diff.medianCPU().Round(time.Millisecond))
+			}
 		})
 	}
+}
+
+func fmtEnv(e int) string { return env(e) }
+
+var firstReplicas = regexp.MustCompile(`replicas: \d+`)
+
+// changeFirstReplicas sets the first service's replicas in an overlay file.
+func changeFirstReplicas(b *testing.B, path string, n int) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loc := firstReplicas.FindIndex(data)
+	if loc == nil {
+		b.Fatalf("%s: no replicas to change", path)
+	}
+	writeFile(b, path, string(slices.Concat(data[:loc[0]], fmt.Appendf(nil, "replicas: %d", n), data[loc[1]:])))
+}
+
+// sameObjects fails unless helm's output holds the objects of the bundle's
+// Katalog.
+func sameObjects(b *testing.B, bundlePath, helmPath string) {
+	bdl, err := bundle.ReadFile(bundlePath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	want, err := bdl.Manifests()
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(helmPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var got []map[string]any
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			b.Fatal(err)
+		}
+		if m != nil {
+			got = append(got, m)
+		}
+	}
+	key := func(m map[string]any) string { return fmt.Sprint(bundle.Identity(m)) }
+	sortByKey := func(l []map[string]any) {
+		slices.SortFunc(l, func(x, y map[string]any) int { return strings.Compare(key(x), key(y)) })
+	}
+	sortByKey(want)
+	sortByKey(got)
+	if len(got) != len(want) {
+		b.Fatalf("helm renders %d objects, the bundle holds %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(normalInts(want[i]), normalInts(got[i])) {
+			b.Fatalf("helm renders %s differently:\nhelm: %v\nork:  %v", key(want[i]), got[i], want[i])
+		}
+	}
+}
+
+// normalInts makes integers of any Go type int64, so that two decoders'
+// values compare.
+func normalInts(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalInts(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalInts(e)
+		}
+	case int:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	}
+	return v
 }
 
 // BenchmarkGitSource measures a git: source of 500 manifest files served
@@ -122,7 +356,7 @@ func BenchmarkGitSource(b *testing.B) {
 	if _, err := exec.LookPath("git"); err != nil {
 		b.Skip("git is not installed")
 	}
-	ork, _ := binaries(b)
+	ork, _, _ := binaries(b)
 	dir := b.TempDir()
 	upstream := filepath.Join(dir, "upstream")
 	if err := Write(upstream, Size{Services: 500, Environments: 1}); err != nil {
@@ -173,8 +407,7 @@ func BenchmarkGitSource(b *testing.B) {
 		localT = append(localT, generate(local, cache))
 		warmT = append(warmT, generate(remote, cache))
 		coldT = append(coldT, generate(remote, filepath.Join(dir, fmt.Sprintf("cold-%d", i))))
-		d, _ := run(b, dir, "git", "clone", "-q", "--depth", "1", "file://"+upstream, filepath.Join(dir, fmt.Sprintf("clone-%d", i)))
-		cloneT = append(cloneT, d)
+		cloneT = append(cloneT, run(b, command{dir: dir, args: []string{"git", "clone", "-q", "--depth", "1", "file://" + upstream, filepath.Join(dir, fmt.Sprintf("clone-%d", i))}}).wall)
 	}
 	l, w, c, g := median(localT), median(warmT), median(coldT), median(cloneT)
 	b.ReportMetric(l.Seconds()*1000, "local-ms")

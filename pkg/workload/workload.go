@@ -231,3 +231,94 @@ func cueEnv(s Size, e int) string {
 	}
 	return b.String()
 }
+
+// WriteChart writes the same workload as a Helm chart in dir/helm, with one
+// values file per environment (dir/helm/values/<env>.yaml): `helm template`
+// of the chart with an environment's values renders the objects that ork's
+// bundle of that environment holds, schema defaults included.
+func WriteChart(dir string, s Size) error {
+	files := map[string]string{
+		"Chart.yaml":                "apiVersion: v2\nname: bench\nversion: 1.0.0\n",
+		"templates/deployment.yaml": chartDeployment,
+		"templates/service.yaml":    chartService,
+	}
+	for e := range s.Environments {
+		var b strings.Builder
+		fmt.Fprintf(&b, "env: %s\nservices:\n", env(e))
+		for i := range s.Services {
+			fmt.Fprintf(&b, "  - {name: %s, replicas: %d, image: \"registry.example.com/%s:1.%d.%d\", logLevel: debug, region: region-%d, cpu: %dm, memory: %dMi}\n",
+				svc(i), 1+(i+e)%5, svc(i), e, i%10, e, 100+10*e, 128+16*(i%8))
+		}
+		files[filepath.Join("values", env(e)+".yaml")] = b.String()
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, "helm", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const chartDeployment = `{{- range .Values.services }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .name }}
+  namespace: apps
+  labels:
+    app: {{ .name }}
+    tier: backend
+spec:
+  replicas: {{ .replicas }}
+  selector:
+    matchLabels:
+      app: {{ .name }}
+  template:
+    metadata:
+      labels:
+        app: {{ .name }}
+    spec:
+      containers:
+        - name: app
+          image: {{ .image | quote }}
+          ports:
+            - name: http
+              containerPort: 8080
+              protocol: TCP
+          env:
+            - name: LOG_LEVEL
+              value: {{ .logLevel | quote }}
+            - name: PUBLIC_URL
+              value: "https://{{ .name }}.{{ $.Values.env }}.example.com"
+            - name: REGION
+              value: {{ .region | quote }}
+          resources:
+            requests:
+              cpu: {{ .cpu | quote }}
+              memory: {{ .memory | quote }}
+{{- end }}
+`
+
+const chartService = `{{- range .Values.services }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .name }}
+  namespace: apps
+spec:
+  type: ClusterIP
+  selector:
+    app: {{ .name }}
+  ports:
+    - name: http
+      port: 80
+      targetPort: http
+      protocol: TCP
+{{- end }}
+`

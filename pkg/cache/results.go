@@ -1,0 +1,117 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+)
+
+// Results stores what ork computed from its inputs, so that a later run
+// given the same inputs reuses it: one entry per slot (such as one
+// environment of one Komposer), each answering only for the key it was
+// stored with (a digest of every input of the result). Entries carry the
+// ork version and schema digest they were computed with and a checksum of
+// their content: an entry of another version or schema is a miss, and a
+// damaged one is removed. Like source trees, entries are written
+// atomically, so processes may share the directory.
+type Results struct {
+	dir   string
+	stamp string // ork version and schema digest, the entries' first lines
+
+	dropped atomic.Int64
+}
+
+// resultsMagic starts every results entry.
+const resultsMagic = "ork-results 1\n"
+
+// Results returns the results store of this cache for one ork version and
+// schema digest. Both must be non-empty and single-line.
+func (c *Cache) Results(version, schemaDigest string) (*Results, error) {
+	for _, s := range []string{version, schemaDigest} {
+		if s == "" || strings.ContainsAny(s, "\n\r") {
+			return nil, fmt.Errorf("invalid results stamp %q", s)
+		}
+	}
+	return &Results{dir: filepath.Join(c.dir, "results"), stamp: version + "\n" + schemaDigest + "\n"}, nil
+}
+
+// Dropped counts the damaged entries removed so far.
+func (r *Results) Dropped() int64 { return r.dropped.Load() }
+
+func (r *Results) path(slot string) string {
+	sum := sha256.Sum256([]byte(slot))
+	h := hex.EncodeToString(sum[:])
+	return filepath.Join(r.dir, h[:2], h)
+}
+
+// Get returns the payload stored in slot for key. An entry stored for
+// another key, ork version or schema is a miss; a damaged entry is removed
+// and is a miss.
+func (r *Results) Get(slot, key string) ([]byte, bool) {
+	p := r.path(slot)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, false
+	}
+	payload, stamp, gotKey, err := parseResult(data)
+	if err != nil {
+		// Removing may race with a writer replacing the entry; the
+		// writer's rename wins or loses, and either leaves a whole file
+		// or none.
+		if os.Remove(p) == nil || errors.Is(err, fs.ErrNotExist) {
+			r.dropped.Add(1)
+		}
+		return nil, false
+	}
+	if stamp != r.stamp || gotKey != key {
+		return nil, false
+	}
+	return payload, true
+}
+
+// Put stores payload in slot for key, replacing what the slot held.
+func (r *Results) Put(slot, key string, payload []byte) error {
+	if strings.ContainsAny(key, "\n\r") {
+		return fmt.Errorf("invalid results key %q", key)
+	}
+	sum := sha256.Sum256(payload)
+	var b bytes.Buffer
+	b.Grow(len(resultsMagic) + len(r.stamp) + len(key) + 2*sha256.Size + 2 + len(payload))
+	b.WriteString(resultsMagic)
+	b.WriteString(r.stamp)
+	b.WriteString(key)
+	b.WriteByte('\n')
+	b.WriteString(hex.EncodeToString(sum[:]))
+	b.WriteByte('\n')
+	b.Write(payload)
+	return writeAtomic(r.path(slot), b.Bytes())
+}
+
+// parseResult splits an entry into its payload, stamp and key, checking its
+// format and checksum.
+func parseResult(data []byte) (payload []byte, stamp, key string, err error) {
+	rest, ok := bytes.CutPrefix(data, []byte(resultsMagic))
+	if !ok {
+		return nil, "", "", errors.New("not a results entry")
+	}
+	var lines [4]string // version, schema digest, key, checksum
+	for i := range lines {
+		line, after, ok := bytes.Cut(rest, []byte{'\n'})
+		if !ok {
+			return nil, "", "", errors.New("truncated results entry")
+		}
+		lines[i], rest = string(line), after
+	}
+	sum := sha256.Sum256(rest)
+	if lines[3] != hex.EncodeToString(sum[:]) {
+		return nil, "", "", errors.New("results entry does not match its checksum")
+	}
+	return rest, lines[0] + "\n" + lines[1] + "\n", lines[2], nil
+}

@@ -1,0 +1,163 @@
+package cache
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestResults(t *testing.T) {
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Results("v1+buildid:aa", "schema-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Put("env dev", "inputs-1", []byte("bundle bytes\n")); err != nil {
+		t.Fatal(err)
+	}
+	other := func(version, schema string) *Results {
+		o, err := c.Results(version, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	tests := []struct {
+		name      string
+		r         *Results
+		slot, key string
+		want      string // "" for a miss
+	}{
+		{"hit", r, "env dev", "inputs-1", "bundle bytes\n"},
+		{"other key", r, "env dev", "inputs-2", ""},
+		{"other slot", r, "env prod", "inputs-1", ""},
+		{"other ork build", other("v1+buildid:bb", "schema-1"), "env dev", "inputs-1", ""},
+		{"other ork version", other("v2+buildid:aa", "schema-1"), "env dev", "inputs-1", ""},
+		{"other schemas", other("v1+buildid:aa", "schema-2"), "env dev", "inputs-1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := tt.r.Get(tt.slot, tt.key)
+			if ok != (tt.want != "") || string(got) != tt.want {
+				t.Errorf("Get = %q, %v; want %q", got, ok, tt.want)
+			}
+		})
+	}
+	// An entry of another version is a miss, not damage: it stays for
+	// the version that wrote it until a Put replaces it.
+	if _, ok := r.Get("env dev", "inputs-1"); !ok || r.Dropped() != 0 {
+		t.Errorf("entry lost after other versions read it (dropped %d)", r.Dropped())
+	}
+}
+
+func TestResultsStampChecked(t *testing.T) {
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][2]string{{"", "s"}, {"v", ""}, {"v\n", "s"}, {"v", "s\nx"}} {
+		if _, err := c.Results(bad[0], bad[1]); err == nil {
+			t.Errorf("Results(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+	r, _ := c.Results("v", "s")
+	if err := r.Put("slot", "a\nb", nil); err == nil {
+		t.Error("a key with a newline was accepted")
+	}
+}
+
+// TestResultsDamaged changes a stored entry in each way a disk or a crash
+// might: it must be a miss, be removed, and be counted.
+func TestResultsDamaged(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(data []byte) []byte
+	}{
+		{"payload byte flipped", func(d []byte) []byte { d[len(d)-2] ^= 1; return d }},
+		{"truncated payload", func(d []byte) []byte { return d[:len(d)-3] }},
+		{"truncated header", func(d []byte) []byte { return d[:20] }},
+		{"checksum changed", func(d []byte) []byte {
+			i := strings.LastIndex(string(d), "inputs\n") + len("inputs\n")
+			d[i] = 'x'
+			return d
+		}},
+		{"empty", func([]byte) []byte { return nil }},
+		{"not an entry", func([]byte) []byte { return []byte("hello\n") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, _ := c.Results("v", "s")
+			if err := r.Put("slot", "inputs", []byte("payload\nof two lines\n")); err != nil {
+				t.Fatal(err)
+			}
+			p := r.path("slot")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, tt.damage(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := r.Get("slot", "inputs"); ok {
+				t.Fatalf("damaged entry read as %q", got)
+			}
+			if _, err := os.Stat(p); !os.IsNotExist(err) {
+				t.Errorf("damaged entry not removed: %v", err)
+			}
+			if r.Dropped() != 1 {
+				t.Errorf("Dropped = %d, want 1", r.Dropped())
+			}
+		})
+	}
+}
+
+// TestResultsConcurrent has writers replace one entry while readers read
+// it: a reader sees one writer's whole entry or none, never a damaged one.
+func TestResultsConcurrent(t *testing.T) {
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := c.Results("v", "s")
+	payload := func(w int) []byte { return []byte(strings.Repeat(string(rune('a'+w)), 64<<10)) }
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if err := r.Put("slot", "inputs", payload(w)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				got, ok := r.Get("slot", "inputs")
+				if ok && strings.Trim(string(got), string(got[:1])) != "" {
+					t.Error("read a mix of two writers' entries")
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if r.Dropped() != 0 {
+		t.Errorf("%d entries dropped as damaged", r.Dropped())
+	}
+	left, _ := filepath.Glob(filepath.Join(c.Dir(), "results", "*", ".tmp-*"))
+	if len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}

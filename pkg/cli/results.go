@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
+	"io"
+	"os"
+	"runtime/debug"
+	"sync"
+
+	"github.com/orkdev/ork/pkg/cache"
+	"github.com/orkdev/ork/pkg/schema"
+)
+
+// results opens the results store for this ork binary and the embedded
+// schemas, or returns nil when --no-cache is given.
+func results(g globals, c *cache.Cache) (*cache.Results, error) {
+	if g.noCache {
+		return nil, nil
+	}
+	return c.Results(binaryVersion(), schema.Digest())
+}
+
+// binaryVersion identifies this ork binary for cached results: its
+// version and the Go build ID of the executable, which changes with any
+// change to ork's code or its dependencies (a development build has no
+// version of its own). Where the build ID cannot be read, the sha256 of the
+// executable stands in for it.
+func binaryVersion() string {
+	versionOnce.Do(func() {
+		v := version
+		if v == "" {
+			v = "devel"
+		}
+		versionID = v + "+" + executableID()
+	})
+	return versionID
+}
+
+var (
+	versionOnce sync.Once
+	versionID   string
+)
+
+func executableID() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown"
+	}
+	if id, ok := goBuildID(exe); ok {
+		return "buildid:" + hex.EncodeToString([]byte(id))
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "unknown"
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// goBuildID reads the Go build ID note of an ELF executable.
+func goBuildID(exe string) (string, bool) {
+	f, err := elf.Open(exe)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	s := f.Section(".note.go.buildid")
+	if s == nil {
+		return "", false
+	}
+	data, err := s.Data()
+	if err != nil || len(data) < 16 {
+		return "", false
+	}
+	nameSize, descSize := binary.LittleEndian.Uint32(data), binary.LittleEndian.Uint32(data[4:])
+	off := 12 + (nameSize+3)&^3
+	if nameSize != 4 || string(data[12:16]) != "Go\x00\x00" || uint64(off)+uint64(descSize) > uint64(len(data)) || descSize == 0 {
+		return "", false
+	}
+	return string(data[off : off+descSize]), true
+}
+
+// tuneGC trades memory ork has to spare for garbage collection time: most
+// of what a build allocates lives briefly, so the collector runs at a
+// quarter of its default frequency, and more often only as the heap
+// approaches gcLimit. GOGC and GOMEMLIMIT, when set, win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(gcLimit)
+	}
+}
+
+// gcLimit is the heap size above which the collector runs as if GOGC were
+// at its default again: a soft limit, not a cap.
+const gcLimit = 112 << 20

@@ -1,0 +1,612 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/orkdev/ork/pkg/komposer"
+	"github.com/orkdev/ork/pkg/manifest"
+	"github.com/orkdev/ork/pkg/schema"
+)
+
+// Results kept between runs (Options.Results), at two grains:
+//
+//   - each manifest's validation result, keyed by the sha256 of the merged
+//     manifest's content: the completed manifest, or its violations (paths
+//     and messages; positions are found again in this run's files). One
+//     entry per environment holds the results of its manifests, so a run
+//     reads one file per environment rather than one per manifest.
+//   - each environment's bundle (Bundles only), keyed by the digest of all
+//     of the environment's inputs: the Komposer's bytes, the name and
+//     content digest of every source and overlay, the pins of remote
+//     sources and the environment's name and value.
+//
+// The store adds the ork version and the schema digest to every entry, so
+// a result computed by another ork or against other schemas is never used.
+
+// inputs returns the digest of everything an environment's bundle is made
+// from, and false when it cannot say (the environment is built from a
+// branch, is ephemeral, or a source could not be read: the build that
+// follows reports why).
+func (b *builder) inputs(ctx context.Context, env komposer.Environment) (string, bool) {
+	k := b.k
+	if b.snapshot != nil || b.opts.Ephemeral != nil || k.Digest == "" {
+		return "", false
+	}
+	h := sha256.New()
+	field := func(s string) {
+		h.Write([]byte(strconv.Itoa(len(s))))
+		h.Write([]byte{0})
+		h.Write([]byte(s))
+	}
+	field("ork bundle inputs 1")
+	field(k.Path)
+	field(k.Digest)
+	field(env.Name)
+	field(b.opts.EnvValue)
+	for _, s := range k.Sources {
+		field(s.Name)
+		if rt := b.read[s.Name]; rt != nil {
+			field(rt.pin.Type + " " + rt.pin.Location + " " + rt.pin.ID)
+			continue
+		}
+		if l := b.paths[s.Name]; l != nil && local(s) {
+			field(l.pin.Type + " " + l.pin.Location + " " + l.pin.ID)
+			continue
+		}
+		if local(s) {
+			return "", false
+		}
+		// A remote source is read at its pin, as a build would: from the
+		// source cache, whose entries are verified on the way.
+		l, err := b.source(ctx, env, s)
+		if err != nil {
+			return "", false
+		}
+		field(strings.Join([]string{l.pin.Type, l.pin.Location, l.pin.Ref, l.pin.Path, l.pin.ID, l.pin.From}, " "))
+	}
+	for _, o := range env.Overlays {
+		rt, err := b.readOverlay(o)
+		if err != nil {
+			return "", false
+		}
+		field(rt.pin.Location + " " + rt.pin.ID)
+	}
+	if k.PinImages {
+		// Image pins are written into the bundle; an environment without
+		// its own pin takes that of the one it comes after, so every
+		// environment's pins are inputs.
+		if l := b.opts.Lock; l != nil {
+			for _, e := range slices.Sorted(maps.Keys(l.Images)) {
+				for _, image := range slices.Sorted(maps.Keys(l.Images[e])) {
+					field(e + " " + image + " " + l.Images[e][image].ID)
+				}
+			}
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), true
+}
+
+// bundleSlot and manifestsSlot name an environment's entries.
+func bundleSlot(opts Options, env string) string {
+	return "bundle\x00" + opts.Komposer.Path + "\x00" + env + "\x00" + opts.EnvValue
+}
+
+func (b *builder) manifestsSlot(env string) string {
+	return "manifests\x00" + b.k.Path + "\x00" + env + "\x00" + b.opts.EnvValue
+}
+
+// manifestsKey is the key of the manifests entries; each result in them is
+// keyed by its manifest's content.
+const manifestsKey = "manifest results 1"
+
+// cachedBundle is what an environment's bundle entry holds.
+func encodeCachedBundle(manifests, crds int, data []byte) []byte {
+	out := fmt.Appendf(nil, "%d %d\n", manifests, crds)
+	return append(out, data...)
+}
+
+func decodeCachedBundle(payload []byte) (manifests, crds int, data []byte, ok bool) {
+	line, rest, found := bytes.Cut(payload, []byte{'\n'})
+	if !found {
+		return 0, 0, nil, false
+	}
+	a, c, found := strings.Cut(string(line), " ")
+	m, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(c)
+	if !found || err1 != nil || err2 != nil || m < 0 || n < 0 {
+		return 0, 0, nil, false
+	}
+	return m, n, rest, true
+}
+
+// resultHits counts the manifests whose result was taken from an earlier
+// run, for tests.
+var resultHits atomic.Int64
+
+// decodedHits counts the sources whose documents were taken from an
+// earlier run, for tests.
+var decodedHits atomic.Int64
+
+// manifestKey is the content key of a merged manifest.
+type manifestKey [sha256.Size]byte
+
+// resultSet is one environment's manifest results, by key: each value is
+// an encoded result (see appendResult).
+type resultSet map[manifestKey][]byte
+
+// loadResults reads an environment's manifest results; a missing or
+// unreadable entry is an empty set.
+func (b *builder) loadResults(env string) resultSet {
+	payload, ok := b.opts.Results.Get(b.manifestsSlot(env), manifestsKey)
+	if !ok {
+		return nil
+	}
+	set, err := decodeResultSet(payload)
+	if err != nil {
+		return nil
+	}
+	return set
+}
+
+func encodeResultSet(keys []manifestKey, values [][]byte) []byte {
+	n := 0
+	for _, v := range values {
+		n += len(v) + sha256.Size + binary.MaxVarintLen64
+	}
+	out := make([]byte, 0, n+binary.MaxVarintLen64)
+	out = binary.AppendUvarint(out, uint64(len(keys)))
+	for i, k := range keys {
+		out = append(out, k[:]...)
+		out = binary.AppendUvarint(out, uint64(len(values[i])))
+		out = append(out, values[i]...)
+	}
+	return out
+}
+
+var errShort = errors.New("truncated")
+
+func decodeResultSet(data []byte) (resultSet, error) {
+	n, w := binary.Uvarint(data)
+	if w <= 0 || n > uint64(len(data)) {
+		return nil, errShort
+	}
+	data = data[w:]
+	set := make(resultSet, n)
+	for range n {
+		if len(data) < sha256.Size {
+			return nil, errShort
+		}
+		var k manifestKey
+		copy(k[:], data)
+		data = data[sha256.Size:]
+		l, w := binary.Uvarint(data)
+		if w <= 0 || l > uint64(len(data)-w) {
+			return nil, errShort
+		}
+		set[k] = data[w : w+int(l)]
+		data = data[w+int(l):]
+	}
+	if len(data) != 0 {
+		return nil, errors.New("trailing bytes")
+	}
+	return set, nil
+}
+
+// A result is encoded as 'o' and the completed manifest, or 'v', the
+// number of violations and each one's path and message.
+func appendResult(out []byte, r schema.Result) ([]byte, bool) {
+	if len(r.Violations) == 0 {
+		return appendValue(append(out, 'o'), r.Object)
+	}
+	out = append(out, 'v')
+	out = binary.AppendUvarint(out, uint64(len(r.Violations)))
+	for _, v := range r.Violations {
+		out = binary.AppendUvarint(out, uint64(len(v.Path)))
+		for _, p := range v.Path {
+			out = appendString(out, p)
+		}
+		out = appendString(out, v.Msg)
+	}
+	return out, true
+}
+
+func readResult(data []byte) (schema.Result, error) {
+	if len(data) == 0 {
+		return schema.Result{}, errShort
+	}
+	switch data[0] {
+	case 'o':
+		v, rest, err := readValue(data[1:], 0)
+		if err != nil {
+			return schema.Result{}, err
+		}
+		obj, ok := v.(map[string]any)
+		if !ok || len(rest) != 0 {
+			return schema.Result{}, errors.New("not a manifest")
+		}
+		return schema.Result{Object: obj}, nil
+	case 'v':
+		r := readerOf(data[1:])
+		n := r.count()
+		var vs []schema.Violation
+		for range n {
+			var v schema.Violation
+			for range r.count() {
+				v.Path = append(v.Path, r.string())
+			}
+			v.Msg = r.string()
+			vs = append(vs, v)
+		}
+		if r.err != nil || len(r.data) != 0 {
+			return schema.Result{}, errors.New("damaged violations")
+		}
+		return schema.Result{Violations: vs}, nil
+	}
+	return schema.Result{}, errors.New("unknown result")
+}
+
+// Values are encoded with a tag byte each: 'm' a mapping (its size, then
+// each key and value in key order), 'l' a list, 's' a string, 'i' an
+// int64, 'f' a float64, 't' and 'F' the booleans, 'n' null. Keys in order
+// make equal values encode to equal bytes, so that the encoding of a
+// merged manifest is its content key.
+func appendValue(out []byte, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		out = append(out, 'm')
+		out = binary.AppendUvarint(out, uint64(len(x)))
+		var small [16]string // most maps of a manifest are small
+		keys := small[:0]
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			out = appendString(out, k)
+			var ok bool
+			if out, ok = appendValue(out, x[k]); !ok {
+				return out, false
+			}
+		}
+	case []any:
+		out = append(out, 'l')
+		out = binary.AppendUvarint(out, uint64(len(x)))
+		for _, e := range x {
+			var ok bool
+			if out, ok = appendValue(out, e); !ok {
+				return out, false
+			}
+		}
+	case string:
+		out = appendString(append(out, 's'), x)
+	case int64:
+		out = binary.AppendVarint(append(out, 'i'), x)
+	case float64:
+		out = binary.LittleEndian.AppendUint64(append(out, 'f'), math.Float64bits(x))
+	case bool:
+		if x {
+			out = append(out, 't')
+		} else {
+			out = append(out, 'F')
+		}
+	case nil:
+		out = append(out, 'n')
+	default:
+		return out, false // a type ork does not keep; the manifest is not cached
+	}
+	return out, true
+}
+
+func appendString(out []byte, s string) []byte {
+	out = binary.AppendUvarint(out, uint64(len(s)))
+	return append(out, s...)
+}
+
+// maxDepth bounds the nesting read back, as manifest decoding does.
+const maxDepth = 1000
+
+func readValue(data []byte, depth int) (any, []byte, error) {
+	if depth > maxDepth {
+		return nil, nil, errors.New("too deep")
+	}
+	if len(data) == 0 {
+		return nil, nil, errShort
+	}
+	tag, data := data[0], data[1:]
+	switch tag {
+	case 'm', 'l':
+		n, w := binary.Uvarint(data)
+		if w <= 0 || n > uint64(len(data)) {
+			return nil, nil, errShort
+		}
+		data = data[w:]
+		if tag == 'l' {
+			l := make([]any, n)
+			for i := range l {
+				var err error
+				if l[i], data, err = readValue(data, depth+1); err != nil {
+					return nil, nil, err
+				}
+			}
+			return l, data, nil
+		}
+		m := make(map[string]any, n)
+		for range n {
+			r := readerOf(data)
+			k := r.string()
+			if r.err != nil {
+				return nil, nil, r.err
+			}
+			v, rest, err := readValue(r.data, depth+1)
+			if err != nil {
+				return nil, nil, err
+			}
+			m[k], data = v, rest
+		}
+		return m, data, nil
+	case 's':
+		r := readerOf(data)
+		s := r.string()
+		return s, r.data, r.err
+	case 'i':
+		x, w := binary.Varint(data)
+		if w <= 0 {
+			return nil, nil, errShort
+		}
+		return x, data[w:], nil
+	case 'f':
+		if len(data) < 8 {
+			return nil, nil, errShort
+		}
+		return math.Float64frombits(binary.LittleEndian.Uint64(data)), data[8:], nil
+	case 't':
+		return true, data, nil
+	case 'F':
+		return false, data, nil
+	case 'n':
+		return nil, data, nil
+	}
+	return nil, nil, fmt.Errorf("unknown value tag %q", tag)
+}
+
+// reader reads counts and strings, remembering the first error.
+type reader struct {
+	data []byte
+	err  error
+}
+
+func readerOf(data []byte) *reader { return &reader{data: data} }
+
+func (r *reader) count() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	n, w := binary.Uvarint(r.data)
+	if w <= 0 || n > uint64(len(r.data)) {
+		r.err = errShort
+		return 0
+	}
+	r.data = r.data[w:]
+	return n
+}
+
+func (r *reader) string() string {
+	n := r.count()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.data)) {
+		r.err = errShort
+		return ""
+	}
+	s := string(r.data[:n])
+	r.data = r.data[n:]
+	return s
+}
+
+// completeCached is Validator.Complete with the environment's results of
+// an earlier run: a manifest whose content has a result is not validated
+// again. The results of this run replace the environment's entry. Failing
+// to store them costs the next run time, not this one its result.
+func (b *builder) completeCached(env string, objs []map[string]any) ([]schema.Result, error) {
+	prev := b.loadResults(env)
+	keys := make([]manifestKey, len(objs))
+	keyed := make([]bool, len(objs))
+	values := make([][]byte, len(objs))
+	results := make([]schema.Result, len(objs))
+	var missing []int
+	var buf []byte
+	for i, obj := range objs {
+		var ok bool
+		// The key is taken before validation, which completes obj in place.
+		if buf, ok = appendValue(buf[:0], obj); ok {
+			keys[i], keyed[i] = sha256.Sum256(buf), true
+			if v, hit := prev[keys[i]]; hit {
+				if r, err := readResult(v); err == nil {
+					resultHits.Add(1)
+					if r.Object == nil {
+						r.Object = obj
+					}
+					results[i], values[i] = r, v
+					continue
+				}
+			}
+		}
+		missing = append(missing, i)
+	}
+	if len(missing) > 0 {
+		sub := make([]map[string]any, len(missing))
+		for j, i := range missing {
+			sub[j] = objs[i]
+		}
+		rs, err := b.opts.Validator.Complete(sub)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range missing {
+			results[i] = rs[j]
+			if keyed[i] {
+				values[i], keyed[i] = appendResult(nil, rs[j])
+			}
+		}
+	}
+	var setKeys []manifestKey
+	var setValues [][]byte
+	seen := make(map[manifestKey]bool, len(objs))
+	for i := range objs {
+		if keyed[i] && !seen[keys[i]] {
+			seen[keys[i]] = true
+			setKeys = append(setKeys, keys[i])
+			setValues = append(setValues, values[i])
+		}
+	}
+	if len(missing) > 0 || len(setKeys) != len(prev) {
+		_ = b.opts.Results.Put(b.manifestsSlot(env), manifestsKey, encodeResultSet(setKeys, setValues))
+	}
+	return results, nil
+}
+
+// A path: source's decoded documents are kept too: every environment is
+// made from the same sources, so when one environment must be built again
+// its sources are read back from one entry instead of parsed as YAML. The
+// entry answers for the tree's digest, the file names shown in messages
+// and the source's name; a file's positions are still found in its bytes.
+
+func (b *builder) decodedSlot(rt *readTree) string {
+	return "decoded\x00" + b.k.Path + "\x00" + rt.name
+}
+
+func decodedKey(rt *readTree) string {
+	h := sha256.New()
+	h.Write([]byte("decoded 1\x00" + rt.name + "\x00" + rt.pin.ID + "\x00"))
+	for _, f := range rt.tree.Files {
+		h.Write([]byte(rt.display(f.Path) + "\x00"))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// decodeKept is decodeRead with the documents kept by an earlier run, and
+// keeps them for the next when it decodes.
+func (b *builder) decodeKept(rt *readTree) (*layer, error) {
+	if b.opts.Results == nil {
+		return b.decodeRead(rt)
+	}
+	slot, key := b.decodedSlot(rt), decodedKey(rt)
+	if payload, ok := b.opts.Results.Get(slot, key); ok {
+		if l, err := b.restoreLayer(rt, payload); err == nil {
+			decodedHits.Add(1)
+			return l, nil
+		}
+	}
+	l, err := b.decodeRead(rt)
+	if err != nil {
+		return l, err
+	}
+	if payload, ok := encodeLayer(l); ok {
+		_ = b.opts.Results.Put(slot, key, payload)
+	}
+	return l, nil
+}
+
+// encodeLayer writes a layer's documents by file: the file's name as
+// shown, its number of documents, and each one's index, line, column and
+// object.
+func encodeLayer(l *layer) ([]byte, bool) {
+	var out []byte
+	var files []string
+	byFile := map[string][]*manifest.Doc{}
+	for _, d := range l.docs {
+		if _, ok := byFile[d.Pos.File]; !ok {
+			files = append(files, d.Pos.File)
+		}
+		byFile[d.Pos.File] = append(byFile[d.Pos.File], d)
+	}
+	out = binary.AppendUvarint(out, uint64(len(files)))
+	for _, f := range files {
+		out = appendString(out, f)
+		out = binary.AppendUvarint(out, uint64(len(byFile[f])))
+		for _, d := range byFile[f] {
+			p := d.Part()
+			out = binary.AppendUvarint(out, uint64(p.Index))
+			out = binary.AppendUvarint(out, uint64(p.Line))
+			out = binary.AppendUvarint(out, uint64(p.Col))
+			var ok bool
+			if out, ok = appendValue(out, p.Object); !ok {
+				return nil, false
+			}
+		}
+	}
+	return out, true
+}
+
+// restoreLayer makes a layer from kept documents, parsing its policies
+// (which are not kept) as decodeTree does.
+func (b *builder) restoreLayer(rt *readTree, payload []byte) (*layer, error) {
+	r := readerOf(payload)
+	kept := map[string][]manifest.Part{}
+	for range r.count() {
+		file := r.string()
+		n := r.count()
+		if r.err != nil {
+			return nil, r.err
+		}
+		parts := make([]manifest.Part, 0, n)
+		for range n {
+			index, line, col := r.count(), r.count(), r.count()
+			if r.err != nil {
+				return nil, r.err
+			}
+			v, rest, err := readValue(r.data, 0)
+			if err != nil {
+				return nil, err
+			}
+			r.data = rest
+			obj, ok := v.(map[string]any)
+			if !ok {
+				return nil, errors.New("not a manifest")
+			}
+			parts = append(parts, manifest.Part{Index: int(index), Line: int(line), Col: int(col), Object: obj})
+		}
+		kept[file] = parts
+	}
+	if r.err != nil || len(r.data) != 0 {
+		return nil, errors.New("damaged documents")
+	}
+	l := &layer{pin: rt.pin}
+	for _, f := range rt.tree.Files {
+		shown := rt.display(f.Path)
+		if strings.HasSuffix(f.Path, ".cue") {
+			p := schema.PolicyFile{File: shown, Source: rt.name, Data: f.Data}
+			if err := p.Parse(); err != nil {
+				return nil, err // decoded again, which reports it
+			}
+			l.policies = append(l.policies, p)
+			continue
+		}
+		docs, err := manifest.Restore(shown, rt.name, f.Data, kept[shown])
+		if err != nil {
+			return nil, err
+		}
+		delete(kept, shown)
+		l.docs = append(l.docs, docs...)
+	}
+	if len(kept) != 0 {
+		return nil, errors.New("documents of files the source does not have")
+	}
+	if err := uniqueIDs(l.docs); err != nil {
+		return nil, err
+	}
+	return l, nil
+}

@@ -1,0 +1,267 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/orkdev/ork/pkg/cache"
+	"github.com/orkdev/ork/pkg/komposer"
+	"github.com/orkdev/ork/pkg/schema"
+	"github.com/orkdev/ork/pkg/workload"
+)
+
+// keptProject is a Komposer built with and without kept results.
+type keptProject struct {
+	dir     string // the Komposer's directory: messages are relative to it
+	overlay string // an overlay file of the first environment
+}
+
+func workloadProject(t *testing.T, size workload.Size) keptProject {
+	dir := t.TempDir()
+	if err := workload.Write(dir, size); err != nil {
+		t.Fatal(err)
+	}
+	return keptProject{dir: dir, overlay: filepath.Join(dir, "envs", "env-00", "services.yaml")}
+}
+
+func demoProject(t *testing.T) keptProject {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../testdata/demo")); err != nil {
+		t.Fatal(err)
+	}
+	return keptProject{dir: dir, overlay: filepath.Join(dir, "environments", "dev", "hello-world.yaml")}
+}
+
+func (p keptProject) bundles(t *testing.T, r *cache.Results) (map[string][]byte, error) {
+	t.Helper()
+	v := testValidator()
+	k, err := komposer.Load(filepath.Join(p.dir, "komposer.yaml"), "komposer.yaml", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := Bundles(context.Background(), Options{Komposer: k, Validator: v, WorkDir: p.dir, Results: r})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, b := range bs {
+		out[b.Env.Name] = b.Data
+	}
+	return out, nil
+}
+
+func (p keptProject) mustBundles(t *testing.T, r *cache.Results) map[string][]byte {
+	t.Helper()
+	out, err := p.bundles(t, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameBundles(t *testing.T, what string, got, want map[string][]byte) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d bundles, want %d", what, len(got), len(want))
+	}
+	for env, w := range want {
+		if !bytes.Equal(got[env], w) {
+			t.Errorf("%s: bundle of %s differs from the build without kept results", what, env)
+		}
+	}
+}
+
+func results(t *testing.T, dir, version, schemaDigest string) *cache.Results {
+	t.Helper()
+	c, err := cache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Results(version, schemaDigest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func appendTo(t *testing.T, path, text string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(data, text...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKeptResultsSameBytes builds the benchmark workload and the demo
+// without kept results and with them (cold, warm, and warm with an input
+// changed so that only manifests' results can be reused): the bundles'
+// bytes must not differ.
+func TestKeptResultsSameBytes(t *testing.T) {
+	projects := map[string]func(*testing.T) keptProject{
+		"workload 50x3": func(t *testing.T) keptProject {
+			return workloadProject(t, workload.Size{Services: 50, Environments: 3})
+		},
+		"workload 200x5": func(t *testing.T) keptProject {
+			return workloadProject(t, workload.Size{Services: 200, Environments: 5})
+		},
+		"demo": demoProject,
+	}
+	for name, setup := range projects {
+		t.Run(name, func(t *testing.T) {
+			p := setup(t)
+			r := results(t, t.TempDir(), "test", schema.Digest())
+			want := p.mustBundles(t, nil)
+			sameBundles(t, "cold", p.mustBundles(t, r), want)
+			hits := resultHits.Load()
+			sameBundles(t, "warm", p.mustBundles(t, r), want)
+			if resultHits.Load() != hits {
+				t.Errorf("an unchanged build validated manifests; its bundles should all have been kept")
+			}
+
+			// A comment changes the overlay's bytes, not its manifests:
+			// the first environment is built again from kept results.
+			appendTo(t, p.overlay, "\n# reviewed\n")
+			want = p.mustBundles(t, nil)
+			hits, decoded := resultHits.Load(), decodedHits.Load()
+			sameBundles(t, "manifests kept", p.mustBundles(t, r), want)
+			if resultHits.Load() == hits {
+				t.Errorf("no manifest result was reused")
+			}
+			if decodedHits.Load() == decoded {
+				t.Errorf("the sources' documents were decoded again")
+			}
+			if r.Dropped() != 0 {
+				t.Errorf("%d entries dropped", r.Dropped())
+			}
+		})
+	}
+}
+
+// TestKeptResultsOtherVersion plants a wrong bundle in an entry and shows
+// that the ork build and the schemas that wrote it use it, and that
+// another ork build or other schemas ignore it.
+func TestKeptResultsOtherVersion(t *testing.T) {
+	p := workloadProject(t, workload.Size{Services: 20, Environments: 2})
+	dir := t.TempDir()
+	want := p.mustBundles(t, nil)
+	v1 := results(t, dir, "v1+buildid:one", schema.Digest())
+	p.mustBundles(t, v1)
+
+	// Replace env-00's bundle entry with other (well-formed) bytes.
+	k, err := komposer.Load(filepath.Join(p.dir, "komposer.yaml"), "komposer.yaml", testValidator())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBuilder(Options{Komposer: k, Validator: testValidator(), Results: v1}, k)
+	if problems := b.prepare(context.Background(), k.Environments); len(problems) > 0 {
+		t.Fatal(problems.err())
+	}
+	inputs, ok := b.inputs(context.Background(), k.Environments[0])
+	if !ok {
+		t.Fatal("no inputs digest for env-00")
+	}
+	slot := bundleSlot(Options{Komposer: k}, "env-00")
+	payload, ok := v1.Get(slot, inputs)
+	if !ok {
+		t.Fatal("env-00's bundle was not kept")
+	}
+	planted := bytes.Replace(payload, []byte("replicas: 1"), []byte("replicas: 7"), 1)
+	if bytes.Equal(planted, payload) {
+		t.Fatal("nothing to change in the kept bundle")
+	}
+	if err := v1.Put(slot, inputs, planted); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.mustBundles(t, v1)["env-00"]; bytes.Equal(got, want["env-00"]) {
+		t.Fatal("the kept bundle was not used by the version that kept it; this test proves nothing")
+	}
+	sameBundles(t, "another ork build", p.mustBundles(t, results(t, dir, "v1+buildid:two", schema.Digest())), want)
+	sameBundles(t, "another ork version", p.mustBundles(t, results(t, dir, "v2+buildid:one", schema.Digest())), want)
+	sameBundles(t, "other schemas", p.mustBundles(t, results(t, dir, "v1+buildid:one", "other-schemas")), want)
+}
+
+// TestKeptResultsDamaged damages every kept entry on disk: the build must
+// drop them and give the same bytes.
+func TestKeptResultsDamaged(t *testing.T) {
+	p := workloadProject(t, workload.Size{Services: 20, Environments: 2})
+	dir := t.TempDir()
+	want := p.mustBundles(t, nil)
+	r := results(t, dir, "test", schema.Digest())
+	p.mustBundles(t, r)
+	entries, _ := filepath.Glob(filepath.Join(dir, "results", "*", "*"))
+	if len(entries) != 5 { // a bundle and the manifests' results per environment, the source's documents
+		t.Fatalf("%d entries kept, want 5: %v", len(entries), entries)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data[len(data)-10] ^= 0x20
+		if err := os.WriteFile(e, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendTo(t, p.overlay, "# so that env-00's manifests' results are read too\n")
+	want = p.mustBundles(t, nil)
+	sameBundles(t, "damaged entries", p.mustBundles(t, r), want)
+	if r.Dropped() != 5 {
+		t.Errorf("%d damaged entries dropped, want 5", r.Dropped())
+	}
+}
+
+// TestKeptResultsStillValidate breaks one manifest of the warm workload
+// with a misspelt field and with a wrong type: the build fails with the
+// file and line, the same as without kept results, and again when the
+// failing result itself is kept.
+func TestKeptResultsStillValidate(t *testing.T) {
+	tests := []struct {
+		name, from, to string
+		want           *regexp.Regexp
+	}{
+		{"misspelt field", "replicas: 2\n", "replica: 2\n", regexp.MustCompile(`^envs/env-00/services\.yaml:\d+:\d+: Deployment\.apps apps/svc-0001: spec\.replica: field not allowed`)},
+		{"wrong type", "replicas: 2\n", "replicas: two\n", regexp.MustCompile(`^envs/env-00/services\.yaml:\d+:\d+: Deployment\.apps apps/svc-0001: spec\.replicas: .*(string|int)`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := workloadProject(t, workload.Size{Services: 50, Environments: 3})
+			r := results(t, t.TempDir(), "test", schema.Digest())
+			p.mustBundles(t, r) // warm
+			data, err := os.ReadFile(p.overlay)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// svc-0001's overlay document is the second; its replicas is 2 in env-00.
+			docs := strings.SplitN(string(data), "---\n", 3)
+			if !strings.Contains(docs[1], tt.from) {
+				t.Fatalf("svc-0001's overlay has no %q", tt.from)
+			}
+			docs[1] = strings.Replace(docs[1], tt.from, tt.to, 1)
+			if err := os.WriteFile(p.overlay, []byte(strings.Join(docs, "---\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, cold := p.bundles(t, nil)
+			if cold == nil || !tt.want.MatchString(cold.Error()) {
+				t.Fatalf("without kept results: %v; want a match for %s", cold, tt.want)
+			}
+			for _, run := range []string{"warm", "failure kept"} {
+				hits := resultHits.Load()
+				_, warm := p.bundles(t, r)
+				if warm == nil || warm.Error() != cold.Error() {
+					t.Errorf("%s: %v\nwant: %v", run, warm, cold)
+				}
+				if resultHits.Load() == hits {
+					t.Errorf("%s: no result reused", run)
+				}
+			}
+		})
+	}
+}

@@ -45,7 +45,6 @@ var (
 	leaseGVR   = schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
 	crdGVR     = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	hwGVR      = schema.GroupVersionResource{Group: "apps.orcra.io", Version: "v1", Resource: "helloworlds"}
-	katalogGVR = schema.GroupVersionResource{Group: "orkestra.orcra.io", Version: "v1", Resource: "katalogs"}
 )
 
 var (

@@ -27,7 +27,7 @@ func TestClusterDemo(t *testing.T) {
 	p := start(t, bin, "--bundle", demo, "--lease-name", "rt-demo")
 	p.waitLog(t, bound, "ready")
 
-	for _, name := range []string{"helloworlds.apps.orcra.io", "katalogs.orkestra.orcra.io"} {
+	for _, name := range []string{"helloworlds.apps.orcra.io"} {
 		crd := mustGet(t, dyn, crdGVR, "", name)
 		if !strings.Contains(field(crd, "status", "conditions"), "type:Established") {
 			t.Errorf("CRD %s not established: %s", name, field(crd, "status", "conditions"))
@@ -47,14 +47,6 @@ func TestClusterDemo(t *testing.T) {
 	if !managedBy(d, runtime.FieldManager) {
 		t.Errorf("Deployment identity/keycloak: not applied by %s", runtime.FieldManager)
 	}
-	kl, err := dyn.Resource(katalogGVR).List(context.Background(), metav1.ListOptions{LabelSelector: inventory.PartOfLabel})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(kl.Items) != 0 {
-		t.Errorf("the runtime applied %d Katalogs; they are Orkestra's", len(kl.Items))
-	}
-
 	parent := mustGet(t, dyn, cmGVR, "orkestra-system", "orkestra-katalog-applyset")
 	ann := parent.GetAnnotations()
 	wantKinds := "CustomResourceDefinition.apiextensions.k8s.io,Deployment.apps,HelloWorld.apps.orcra.io,Ingress.networking.k8s.io,Namespace,PodDisruptionBudget.policy,Service,ServiceAccount"

@@ -64,8 +64,8 @@ func TestClusterDemo(t *testing.T) {
 	if code, body := p.get(t, "/readyz"); code != 200 {
 		t.Errorf("/readyz: %d %s", code, body)
 	}
-	if v := p.metric(t, "ork_runtime_objects_managed"); v != 11 {
-		t.Errorf("ork_runtime_objects_managed %v, want 11", v)
+	if v := p.metric(t, "ork_runtime_objects_managed"); v != 10 {
+		t.Errorf("ork_runtime_objects_managed %v, want 10", v)
 	}
 	info := fmt.Sprintf(`ork_runtime_bundle_info{digest="%s",environment="production"}`, digestOf(t, demo))
 	if v := p.metric(t, info); v != 1 {

@@ -49,7 +49,7 @@ func TestLoadFile(t *testing.T) {
 		{"CRD changed", bytes.Replace(valid, []byte("group: example.com"), []byte("group: example.org"), 1), nil, 0,
 			"bundle was altered after it was generated: CRD widgets.example.com hashes to"},
 		{"not a bundle", []byte("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n"), nil, 0,
-			"not an ork bundle: its last document is not a ConfigMap managed by ork"},
+			"not an ork bundle: it holds no ConfigMap managed by ork"},
 		{"empty", nil, nil, 0, "not an ork bundle: the file is empty"},
 	}
 	for _, tt := range tests {
@@ -90,8 +90,8 @@ func TestLoadDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Skipped != 1 || len(l.Objects) != 11 {
-		t.Errorf("demo bundle: %d objects, %d skipped; want 11 and 1", len(l.Objects), l.Skipped)
+	if l.Skipped != 1 || len(l.Objects) != 10 {
+		t.Errorf("demo bundle: %d objects, %d skipped; want 10 and 1", len(l.Objects), l.Skipped)
 	}
 	for _, o := range l.Objects {
 		if o.GetKind() == KatalogKind {

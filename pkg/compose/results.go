@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -41,7 +40,10 @@ import (
 // follows reports why).
 func (b *builder) inputs(ctx context.Context, env komposer.Environment) (string, bool) {
 	k := b.k
-	if b.snapshot != nil || b.opts.Ephemeral != nil || k.Digest == "" {
+	if b.snapshot != nil || b.opts.Ephemeral != nil || k.Digest == "" || k.PinImages {
+		// With images pinned, building an environment also adds and
+		// checks its image pins in ork.lock (and promote reads which
+		// images it uses): it must be built, not taken from a kept bundle.
 		return "", false
 	}
 	h := sha256.New()
@@ -82,18 +84,6 @@ func (b *builder) inputs(ctx context.Context, env komposer.Environment) (string,
 			return "", false
 		}
 		field(rt.pin.Location + " " + rt.pin.ID)
-	}
-	if k.PinImages {
-		// Image pins are written into the bundle; an environment without
-		// its own pin takes that of the one it comes after, so every
-		// environment's pins are inputs.
-		if l := b.opts.Lock; l != nil {
-			for _, e := range slices.Sorted(maps.Keys(l.Images)) {
-				for _, image := range slices.Sorted(maps.Keys(l.Images[e])) {
-					field(e + " " + image + " " + l.Images[e][image].ID)
-				}
-			}
-		}
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), true
 }

@@ -37,14 +37,14 @@ import (
 )
 
 var (
-	nsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	svcGVR     = schema.GroupVersionResource{Version: "v1", Resource: "services"}
-	cmGVR      = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
-	eventGVR   = schema.GroupVersionResource{Version: "v1", Resource: "events"}
-	deployGVR  = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
-	leaseGVR   = schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
-	crdGVR     = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	hwGVR      = schema.GroupVersionResource{Group: "apps.orcra.io", Version: "v1", Resource: "helloworlds"}
+	nsGVR     = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	svcGVR    = schema.GroupVersionResource{Version: "v1", Resource: "services"}
+	cmGVR     = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	eventGVR  = schema.GroupVersionResource{Version: "v1", Resource: "events"}
+	deployGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	leaseGVR  = schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
+	crdGVR    = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	hwGVR     = schema.GroupVersionResource{Group: "apps.orcra.io", Version: "v1", Resource: "helloworlds"}
 )
 
 var (

@@ -546,24 +546,9 @@ func (b *Bundle) Verify() error {
 	if len(b.extra) > 0 {
 		return fmt.Errorf("%w: %s", ErrTampered, b.extra[0])
 	}
-	if got := Digest(b.Data); got != b.Digest {
-		return fmt.Errorf("%w: the ConfigMap data hashes to %s, the annotation says %q", ErrTampered, got, b.Digest)
-	}
-	lock, err := b.Lock()
+	lock, older, err := b.verifyConfigMap()
 	if err != nil {
 		return err
-	}
-	if lock.Environment != b.Environment {
-		// The label is outside the digest; lock.yaml, inside it, says.
-		return fmt.Errorf("%w: the ConfigMap is labelled environment %q, its lock.yaml says %q", ErrTampered, b.Environment, lock.Environment)
-	}
-	older := lock.ConfigMap.Name == ""
-	switch cm := lock.ConfigMap; {
-	case older:
-	case cm.Name != b.Name || cm.Namespace != b.Namespace:
-		// A runtime reads the ConfigMap by name and namespace, both outside
-		// the digest; lock.yaml, inside it, says which they are.
-		return fmt.Errorf("%w: the ConfigMap is %s/%s, its lock.yaml says %s/%s", ErrTampered, b.Namespace, b.Name, cm.Namespace, cm.Name)
 	}
 	if len(lock.CRDs) != len(b.CRDs) {
 		return fmt.Errorf("%w: lock.yaml lists %d CRDs, the file holds %d", ErrTampered, len(lock.CRDs), len(b.CRDs))
@@ -575,7 +560,7 @@ func (b *Bundle) Verify() error {
 		}
 	}
 	if older {
-		return fmt.Errorf("%w: data.%s does not record the bundle's ConfigMap, so its name and namespace cannot be checked; generate the bundle again", ErrOlderFormat, LockKey)
+		return errOlderFormat()
 	}
 	return nil
 }
@@ -629,4 +614,31 @@ func isSeparator(line []byte) bool {
 	}
 	rest = bytes.TrimSpace(rest)
 	return len(rest) == 0 || rest[0] == '#'
+}
+
+// verifyConfigMap checks what a runtime reads, the ConfigMap: the digest
+// over its data, and its environment label, name and namespace (all outside
+// the digest) against lock.yaml (inside it). older reports a bundle whose
+// lock.yaml does not record the ConfigMap (an older ork's), whose name and
+// namespace could not be checked.
+func (b *Bundle) verifyConfigMap() (lock *Lock, older bool, err error) {
+	if got := Digest(b.Data); got != b.Digest {
+		return nil, false, fmt.Errorf("%w: the ConfigMap data hashes to %s, the annotation says %q", ErrTampered, got, b.Digest)
+	}
+	if lock, err = b.Lock(); err != nil {
+		return nil, false, err
+	}
+	if lock.Environment != b.Environment {
+		return nil, false, fmt.Errorf("%w: the ConfigMap is labelled environment %q, its lock.yaml says %q", ErrTampered, b.Environment, lock.Environment)
+	}
+	if cm := lock.ConfigMap; cm.Name == "" {
+		older = true
+	} else if cm.Name != b.Name || cm.Namespace != b.Namespace {
+		return nil, false, fmt.Errorf("%w: the ConfigMap is %s/%s, its lock.yaml says %s/%s", ErrTampered, b.Namespace, b.Name, cm.Namespace, cm.Name)
+	}
+	return lock, older, nil
+}
+
+func errOlderFormat() error {
+	return fmt.Errorf("%w: data.%s does not record the bundle's ConfigMap, so its name and namespace cannot be checked; generate the bundle again", ErrOlderFormat, LockKey)
 }

@@ -41,9 +41,12 @@ func ParseImage(s string) (Image, error) {
 	host, path, ok := strings.Cut(rest, "/")
 	if !ok || !strings.ContainsAny(host, ".:[") && host != "localhost" {
 		host, path = "docker.io", rest
-		if !strings.Contains(path, "/") {
-			path = "library/" + path
-		}
+	}
+	if host == "index.docker.io" {
+		host = "docker.io"
+	}
+	if host == "docker.io" && !strings.Contains(path, "/") {
+		path = "library/" + path // Docker Hub's official images, as runtimes name them
 	}
 	if !hostRE.MatchString(host) {
 		return fail("%q is not a valid registry host", host)

@@ -15,6 +15,9 @@ func TestParseImage(t *testing.T) {
 	}{
 		{in: "nginx", registry: "docker.io", repo: "library/nginx", tag: "latest", untagged: true},
 		{in: "nginx:1.25", registry: "docker.io", repo: "library/nginx", tag: "1.25"},
+		{in: "docker.io/nginx:1.25", registry: "docker.io", repo: "library/nginx", tag: "1.25"},
+		{in: "index.docker.io/nginx:1.25", registry: "docker.io", repo: "library/nginx", tag: "1.25"},
+		{in: "docker.io/bitnami/redis:7", registry: "docker.io", repo: "bitnami/redis", tag: "7"},
 		{in: "bitnami/redis:7", registry: "docker.io", repo: "bitnami/redis", tag: "7"},
 		{in: "ghcr.io/org/app:2.0.1", registry: "ghcr.io", repo: "org/app", tag: "2.0.1"},
 		{in: "localhost:5000/app", registry: "localhost:5000", repo: "app", tag: "latest", untagged: true},

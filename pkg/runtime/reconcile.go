@@ -439,7 +439,12 @@ func (r *reconciler) pruneOld(ctx context.Context, inv inventory.Inventory) (int
 	}
 	n := 0
 	policy := metav1.DeletePropagationBackground
-	for _, k := range inventory.Prunable(desired, live) {
+	prune, kept := inventory.Prunable(desired, live)
+	for _, k := range kept {
+		r.log.Warn("left in place", "object", k.String(), "why", "the bundle no longer holds it, but deleting a Namespace or CRD deletes what it holds, which ork-runtime may not have applied; delete it by hand once nothing uses it")
+		r.ev.Event("Warning", "NotPruned", k.String()+" is no longer in the bundle; a Namespace or CRD is never pruned")
+	}
+	for _, k := range prune {
 		err := clients[k].Delete(ctx, k.Name, metav1.DeleteOptions{PropagationPolicy: &policy})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return n, fmt.Errorf("prune %s: %w", k, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -139,19 +140,26 @@ func (inv Inventory) SortedGroupKinds() []schema.GroupKind {
 }
 
 // Prunable returns the live members of the set that the desired set no
-// longer holds, in deletion order (the reverse of apply order).
-func Prunable(desired map[Key]bool, live []Key) []Key {
-	var out []Key
+// longer holds, in deletion order (the reverse of apply order), and apart
+// from them the Namespaces and CRDs among them, which are never deleted:
+// deleting one deletes everything in it (every object of the namespace,
+// every custom resource of the CRD), much of which the runtime may not have
+// applied.
+func Prunable(desired map[Key]bool, live []Key) (prune, kept []Key) {
 	seen := map[Key]bool{}
 	for _, k := range live {
-		if !desired[k] && !seen[k] {
-			seen[k] = true
-			out = append(out, k)
+		if desired[k] || seen[k] {
+			continue
+		}
+		seen[k] = true
+		if IsFoundation(k.GroupKind()) {
+			kept = append(kept, k)
+		} else {
+			prune = append(prune, k)
 		}
 	}
-	Order(out)
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out
+	Order(prune)
+	slices.Reverse(prune)
+	Order(kept)
+	return prune, kept
 }

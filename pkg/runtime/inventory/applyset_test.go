@@ -115,15 +115,18 @@ func TestPrunable(t *testing.T) {
 	deploy := Key{Group: "apps", Kind: "Deployment", Namespace: "old", Name: "d"}
 	keep := Key{Kind: "Service", Namespace: "apps", Name: "keep"}
 	cr := Key{Group: "apps.orcra.io", Kind: "HelloWorld", Namespace: "old", Name: "h"}
+	crd := Key{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition", Name: "helloworlds.apps.orcra.io"}
 	tests := []struct {
 		name    string
 		desired []Key
 		live    []Key
 		want    []Key
+		kept    []Key // Namespaces and CRDs: never deleted
 	}{
-		{"nothing live", []Key{keep}, nil, nil},
-		{"all desired", []Key{keep, svc}, []Key{svc, keep}, nil},
-		{"reverse apply order, once each", []Key{keep}, []Key{ns, svc, keep, deploy, cr, svc}, []Key{cr, deploy, svc, ns}},
+		{"nothing live", []Key{keep}, nil, nil, nil},
+		{"all desired", []Key{keep, svc}, []Key{svc, keep}, nil, nil},
+		{"reverse apply order, once each", []Key{keep}, []Key{ns, svc, keep, deploy, cr, svc}, []Key{cr, deploy, svc}, []Key{ns}},
+		{"a CRD is kept, its custom resources pruned", nil, []Key{crd, cr}, []Key{cr}, []Key{crd}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,8 +134,9 @@ func TestPrunable(t *testing.T) {
 			for _, k := range tt.desired {
 				desired[k] = true
 			}
-			if got := Prunable(desired, tt.live); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Prunable = %v, want %v", got, tt.want)
+			got, kept := Prunable(desired, tt.live)
+			if !reflect.DeepEqual(got, tt.want) || !reflect.DeepEqual(kept, tt.kept) {
+				t.Errorf("Prunable = %v, kept %v; want %v, kept %v", got, kept, tt.want, tt.kept)
 			}
 		})
 	}

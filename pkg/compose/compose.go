@@ -816,6 +816,43 @@ func policyKey(id manifest.ID) string {
 // systemNamespaces exist in every cluster: the API server creates them.
 var systemNamespaces = []string{"default", "kube-node-lease", "kube-public", "kube-system"}
 
+// clusterScopedKinds are the cluster-scoped kinds of Kubernetes' own API
+// groups, by group and kind.
+var clusterScopedKinds = map[[2]string]bool{
+	{"", "Namespace"}: true, {"", "Node"}: true, {"", "PersistentVolume"}: true,
+	{"rbac.authorization.k8s.io", "ClusterRole"}: true, {"rbac.authorization.k8s.io", "ClusterRoleBinding"}: true,
+	{"apiextensions.k8s.io", "CustomResourceDefinition"}: true,
+	{"storage.k8s.io", "StorageClass"}:                   true, {"storage.k8s.io", "CSIDriver"}: true, {"storage.k8s.io", "VolumeAttachment"}: true,
+	{"scheduling.k8s.io", "PriorityClass"}: true, {"node.k8s.io", "RuntimeClass"}: true,
+	{"networking.k8s.io", "IngressClass"}:                                true,
+	{"admissionregistration.k8s.io", "ValidatingWebhookConfiguration"}:   true,
+	{"admissionregistration.k8s.io", "MutatingWebhookConfiguration"}:     true,
+	{"admissionregistration.k8s.io", "ValidatingAdmissionPolicy"}:        true,
+	{"admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"}: true,
+	{"apiregistration.k8s.io", "APIService"}:                             true,
+	{"certificates.k8s.io", "CertificateSigningRequest"}:                 true,
+	{"flowcontrol.apiserver.k8s.io", "FlowSchema"}:                       true,
+	{"flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"}:       true,
+}
+
+// clusterScopedCRs are the kinds of the Katalog's CRDs with scope Cluster.
+func clusterScopedCRs(kat *Katalog) map[[2]string]bool {
+	out := map[[2]string]bool{}
+	for _, id := range kat.IDs {
+		if id.Group != "apiextensions.k8s.io" || id.Kind != "CustomResourceDefinition" {
+			continue
+		}
+		spec, _ := kat.byID[id].obj["spec"].(map[string]any)
+		names, _ := spec["names"].(map[string]any)
+		group, _ := spec["group"].(string)
+		kind, _ := names["kind"].(string)
+		if scope, _ := spec["scope"].(string); scope == "Cluster" {
+			out[[2]string{group, kind}] = true
+		}
+	}
+	return out
+}
+
 // checkNamespaces reports every manifest whose namespace is neither a
 // Namespace of the Katalog nor declared pre-existing (the Komposer's
 // namespaces, the environment's, the system ones): applied to a fresh
@@ -835,10 +872,22 @@ func (b *builder) checkNamespaces(kat *Katalog, env komposer.Environment, proble
 	first := map[string]manifest.ID{}
 	count := map[string]int{}
 	var missing []string
+	clusterScoped := clusterScopedCRs(kat)
 	for _, id := range kat.IDs {
 		// The Orkestra Katalog is read from the bundle's ConfigMap, never
 		// applied: its namespace is a name, not a place in the cluster.
-		if id.Namespace == "" || known[id.Namespace] || orkestra.IsKatalog(id.Group, id.Kind) {
+		if id.Namespace == "" || orkestra.IsKatalog(id.Group, id.Kind) {
+			continue
+		}
+		if gk := [2]string{id.Group, id.Kind}; clusterScopedKinds[gk] || clusterScoped[gk] {
+			// The API server would drop the namespace, and the object's
+			// identity would not be the one ork and a runtime know it by.
+			pos, src := kat.byID[id].locate([]string{"metadata", "namespace"})
+			problems.add(problem{pos: pos, source: src, env: kat.Env.Name, subject: id.String(), msg: fmt.Sprintf(
+				"metadata.namespace: a %s is cluster-scoped and has no namespace: remove metadata.namespace", id.Kind)})
+			continue
+		}
+		if known[id.Namespace] {
 			continue
 		}
 		if count[id.Namespace] == 0 {

@@ -58,7 +58,7 @@ func faultProject(t *testing.T) (dir string, bump func(v int)) {
 	}
 	git("init", "-q", "-b", "main")
 	bump = func(v int) {
-		cm := fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: bench}\ndata: {version: \"%d\"}\n", v)
+		cm := fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: apps}\ndata: {version: \"%d\"}\n", v)
 		if err := os.WriteFile(filepath.Join(upstream, "shared.yaml"), []byte(cm), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/lock"
 	"github.com/orkdev/ork/pkg/manifest"
+	"github.com/orkdev/ork/pkg/merge"
 	"github.com/orkdev/ork/pkg/orkestra"
 	"github.com/orkdev/ork/pkg/schema"
 	"github.com/orkdev/ork/pkg/source"
@@ -681,11 +682,11 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 		e := kat.byID[id]
 		tr := b.opts.trace.of(id)
 		if tr != nil {
-			tr.merged = deepCopy(e.obj)
+			tr.merged = merge.Copy(e.obj)
 		}
 		_, errs := expand(e.obj, tmpl, b.k.SecretDeclared)
 		if tr != nil {
-			tr.expanded = deepCopy(e.obj)
+			tr.expanded = merge.Copy(e.obj)
 		}
 		for _, te := range errs {
 			pos, src := e.locate(te.path)

@@ -341,7 +341,7 @@ func childSteps(v any) []FieldStep {
 		return out
 	case []any:
 		var out []FieldStep
-		named := isNamedList(x)
+		named := merge.Named(x)
 		for i, item := range x {
 			if named {
 				out = append(out, FieldStep{Name: item.(map[string]any)["name"].(string), Named: true})
@@ -418,7 +418,7 @@ func normalize(path FieldPath, values ...any) FieldPath {
 	for _, root := range values {
 		v := root
 		for i, s := range out {
-			if l, ok := v.([]any); ok && s.Indexed && s.Index < len(l) && isNamedList(l) {
+			if l, ok := v.([]any); ok && s.Indexed && s.Index < len(l) && merge.Named(l) {
 				out[i] = FieldStep{Name: l[s.Index].(map[string]any)["name"].(string), Named: true}
 			}
 			var ok bool
@@ -428,19 +428,6 @@ func normalize(path FieldPath, values ...any) FieldPath {
 		}
 	}
 	return out
-}
-
-func isNamedList(l []any) bool {
-	for _, item := range l {
-		m, ok := item.(map[string]any)
-		if !ok {
-			return false
-		}
-		if _, ok := m["name"].(string); !ok {
-			return false
-		}
-	}
-	return len(l) > 0
 }
 
 // valueAt returns the value at path within v.

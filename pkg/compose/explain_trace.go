@@ -54,7 +54,7 @@ func (t *tracer) patch(obj map[string]any, d *manifest.Doc) any {
 	}
 	var events []merge.Event
 	merged := merge.Trace(obj, d.Object, func(e merge.Event) { events = append(events, e) })
-	tr.layers = append(tr.layers, tracedLayer{doc: d, events: events, after: deepCopy(merged)})
+	tr.layers = append(tr.layers, tracedLayer{doc: d, events: events, after: merge.Copy(merged)})
 	return merged
 }
 
@@ -65,7 +65,7 @@ func (t *tracer) completed(kat *Katalog) {
 	}
 	for id, tr := range t.byID {
 		if e := kat.byID[id]; e != nil {
-			tr.completed = deepCopy(e.obj)
+			tr.completed = merge.Copy(e.obj)
 		}
 	}
 }
@@ -312,7 +312,7 @@ func changes(path FieldPath, oldRoot, newRoot any) []change {
 		}
 		ol, oIsList := o.([]any)
 		nl, nIsList := n.([]any)
-		if oIsList && nIsList && isNamedList(ol) && isNamedList(nl) {
+		if oIsList && nIsList && merge.Named(ol) && merge.Named(nl) {
 			seen := map[string]bool{}
 			for _, l := range [][]any{ol, nl} {
 				for _, item := range l {
@@ -384,25 +384,6 @@ func number(v any) (float64, bool) {
 		return x, true
 	}
 	return 0, false
-}
-
-// deepCopy copies a value built of maps, lists and scalars.
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	return v
 }
 
 // show formats a value on one line: scalars as JSON writes them, maps and

@@ -21,10 +21,10 @@ func FuzzPatch(f *testing.F) {
 		if json.Unmarshal(baseJSON, &base) != nil || json.Unmarshal(patchJSON, &patch) != nil {
 			t.Skip()
 		}
-		want := deepCopy(patch)
+		want := merge.Copy(patch)
 		baseHasDirective := hasKey(base, merge.DeleteDirective)
 
-		got := merge.Patch(deepCopy(base), patch)
+		got := merge.Patch(merge.Copy(base), patch)
 		if !reflect.DeepEqual(patch, want) {
 			t.Fatalf("Patch modified the patch:\n got %s\nwant %s", show(patch), show(want))
 		}
@@ -35,18 +35,18 @@ func FuzzPatch(f *testing.F) {
 			}
 		}
 		if _, ok := patch.(map[string]any); ok && plain(patch) {
-			again := merge.Patch(deepCopy(got), patch)
+			again := merge.Patch(merge.Copy(got), patch)
 			if !reflect.DeepEqual(again, got) {
 				t.Fatalf("Patch is not idempotent for %s:\nonce  %s\ntwice %s", patchJSON, show(got), show(again))
 			}
 		}
 		var events []merge.Event
-		traced := merge.Trace(deepCopy(base), patch, func(e merge.Event) { events = append(events, e) })
+		traced := merge.Trace(merge.Copy(base), patch, func(e merge.Event) { events = append(events, e) })
 		if !reflect.DeepEqual(traced, got) {
 			t.Fatalf("Trace(%s, %s) = %s, Patch = %s", baseJSON, patchJSON, show(traced), show(got))
 		}
 		if !baseHasDirective && isNamedThroughout(base) {
-			if replayed := replay(deepCopy(base), events); !reflect.DeepEqual(replayed, got) {
+			if replayed := replay(merge.Copy(base), events); !reflect.DeepEqual(replayed, got) {
 				t.Fatalf("the events of Trace(%s, %s) replayed give %s, the merge %s", baseJSON, patchJSON, show(replayed), show(got))
 			}
 		}

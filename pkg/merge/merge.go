@@ -58,10 +58,10 @@ func apply(base, patch any, t *tracer) any {
 		}
 		return b
 	case []any:
-		if b, ok := base.([]any); ok && len(p) > 0 && named(b) && named(p) {
+		if b, ok := base.([]any); ok && len(p) > 0 && Named(b) && Named(p) {
 			return mergeNamed(b, p, t)
 		}
-		if named(p) {
+		if Named(p) {
 			if t != nil {
 				return t.replacedList(base, p)
 			}
@@ -78,8 +78,9 @@ func apply(base, patch any, t *tracer) any {
 	return patch
 }
 
-// named reports whether every item of l is a map with a string "name".
-func named(l []any) bool {
+// Named reports whether every item of l is a map with a string "name":
+// a list that merges item by item by name.
+func Named(l []any) bool {
 	for _, item := range l {
 		m, ok := item.(map[string]any)
 		if !ok {
@@ -160,6 +161,25 @@ func clone(v any) any {
 			default:
 				out[i] = item
 			}
+		}
+		return out
+	}
+	return v
+}
+
+// Copy copies a value built of maps, lists and scalars, as manifests are.
+func Copy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = Copy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = Copy(e)
 		}
 		return out
 	}

@@ -13,27 +13,6 @@ import (
 type m = map[string]any
 type l = []any
 
-// deepCopy copies a value built of maps, lists and scalars, so that tests
-// can compare a patch before and after Patch, and hand Patch a base it may
-// modify.
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	return v
-}
-
 func TestPatch(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -345,8 +324,8 @@ func TestPatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			patch := deepCopy(tt.patch)
-			got := merge.Patch(deepCopy(tt.base), tt.patch)
+			patch := merge.Copy(tt.patch)
+			got := merge.Patch(merge.Copy(tt.base), tt.patch)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Patch(%s, %s)\n got %s\nwant %s", show(tt.base), show(patch), show(got), show(tt.want))
 			}
@@ -377,7 +356,7 @@ func TestPatchDoesNotModifyPatch(t *testing.T) {
 			},
 		},
 	}
-	want := deepCopy(patch)
+	want := merge.Copy(patch)
 
 	bases := []any{
 		nil,
@@ -390,13 +369,13 @@ func TestPatchDoesNotModifyPatch(t *testing.T) {
 	}
 	var results []any
 	for _, base := range bases {
-		results = append(results, merge.Patch(deepCopy(base), patch))
+		results = append(results, merge.Patch(merge.Copy(base), patch))
 		if !reflect.DeepEqual(patch, want) {
 			t.Fatalf("Patch(%s, patch) modified the patch:\n got %s\nwant %s", show(base), show(patch), show(want))
 		}
 	}
 	// Applying the patch twice to equal bases gives equal results.
-	again := merge.Patch(deepCopy(bases[2]), patch)
+	again := merge.Patch(merge.Copy(bases[2]), patch)
 	if !reflect.DeepEqual(again, results[2]) {
 		t.Errorf("the same patch gave different results:\n%s\n%s", show(results[2]), show(again))
 	}

@@ -145,17 +145,17 @@ func TestTrace(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
 			var events []merge.Event
-			result := merge.Trace(deepCopy(tt.base), tt.patch, func(e merge.Event) {
+			result := merge.Trace(merge.Copy(tt.base), tt.patch, func(e merge.Event) {
 				got = append(got, ev(e))
 				events = append(events, e)
 			})
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("events:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(tt.want, "\n     "))
 			}
-			if want := merge.Patch(deepCopy(tt.base), tt.patch); !reflect.DeepEqual(result, want) {
+			if want := merge.Patch(merge.Copy(tt.base), tt.patch); !reflect.DeepEqual(result, want) {
 				t.Errorf("Trace = %s, Patch = %s", show(result), show(want))
 			}
-			if replayed := replay(deepCopy(tt.base), events); !reflect.DeepEqual(replayed, result) {
+			if replayed := replay(merge.Copy(tt.base), events); !reflect.DeepEqual(replayed, result) {
 				t.Errorf("the events replayed give %s, the merge %s", show(replayed), show(result))
 			}
 		})
@@ -186,7 +186,7 @@ func replayOne(v any, path merge.Path, e merge.Event) any {
 	if len(path) == 0 {
 		switch e.Op {
 		case merge.Set:
-			return deepCopy(e.Value)
+			return merge.Copy(e.Value)
 		case merge.Replace:
 			return nil // what follows writes the new value
 		}

@@ -193,7 +193,6 @@ func TestKeptResultsOtherVersion(t *testing.T) {
 func TestKeptResultsDamaged(t *testing.T) {
 	p := workloadProject(t, workload.Size{Services: 20, Environments: 2})
 	dir := t.TempDir()
-	want := p.mustBundles(t, nil)
 	r := results(t, dir, "test", schema.Digest())
 	p.mustBundles(t, r)
 	entries, _ := filepath.Glob(filepath.Join(dir, "results", "*", "*"))
@@ -211,7 +210,7 @@ func TestKeptResultsDamaged(t *testing.T) {
 		}
 	}
 	appendTo(t, p.overlay, "# so that env-00's manifests' results are read too\n")
-	want = p.mustBundles(t, nil)
+	want := p.mustBundles(t, nil)
 	sameBundles(t, "damaged entries", p.mustBundles(t, r), want)
 	if r.Dropped() != 5 {
 		t.Errorf("%d damaged entries dropped, want 5", r.Dropped())

@@ -139,7 +139,7 @@ func (p *Plan) JSON() JSON {
 		Notes:          append([]string{}, p.notes()...),
 	}
 	for _, ic := range p.Images {
-		out.Images = append(out.Images, JSONImage{Image: ic.Image, Old: ic.Old, New: ic.New})
+		out.Images = append(out.Images, JSONImage(ic))
 	}
 	if o := p.Overlays; o != nil {
 		out.Overlays = &JSONOverlays{Against: o.Against, Environment: o.Environment, Differ: o.Differ}

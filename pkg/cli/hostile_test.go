@@ -174,8 +174,16 @@ func TestHostileInput(t *testing.T) {
 			if strings.Contains(stdout.String()+stderr.String(), leakCanary) {
 				t.Errorf("a secret's value reached the output")
 			}
-			if rss > hostileMaxRSS {
-				t.Errorf("max RSS %d MiB, over the %d MiB bound", rss>>20, hostileMaxRSS>>20)
+			bound := int64(hostileMaxRSS)
+			if raceEnabled {
+				// The race detector's shadow memory and its hold on freed
+				// memory multiply a process's footprint (Go's docs say 5–10×);
+				// the bound is a release build's, so it is scaled here and
+				// still catches a runaway.
+				bound *= 4
+			}
+			if rss > bound {
+				t.Errorf("max RSS %d MiB, over the %d MiB bound", rss>>20, bound>>20)
 			}
 			if after := listFiles(t, top); !equalStrings(before, after) {
 				t.Errorf("files written: before %q, after %q", before, after)

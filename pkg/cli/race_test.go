@@ -2,7 +2,7 @@
 
 package cli
 
-// raceEnabled is true when the race detector is on: the ork that the fault
-// tests run is then this test binary, several times slower, and they use
-// a smaller workload.
+// raceEnabled is true when the race detector is on: the ork that the
+// tests run is then the instrumented test binary, whose memory is several
+// times a release build's.
 const raceEnabled = true

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/orkdev/ork/pkg/komposer"
@@ -202,14 +203,22 @@ func renameEphemeral(kat *Katalog, prefix string) {
 	kat.byID, kat.IDs = byID, ids
 }
 
-// lookup returns the value at a path of map keys, or nil.
+// lookup returns the value at path, through maps and lists (an index in
+// decimal), or nil.
 func lookup(v any, path []string) any {
 	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
 			return nil
 		}
-		v = m[p]
 	}
 	return v
 }

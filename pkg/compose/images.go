@@ -119,25 +119,6 @@ func setPath(v any, path []string, val any) any {
 	return v
 }
 
-// lookupAny returns the value at path, through maps and lists.
-func lookupAny(v any, path []string) any {
-	for _, p := range path {
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[p]
-		case []any:
-			i, err := strconv.Atoi(p)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
 // imageDigest is one image's resolution, made once per run however many
 // environments use it.
 type imageDigest struct {

@@ -100,10 +100,10 @@ func joinDots(p []string) string {
 func TestSetPathCopies(t *testing.T) {
 	shared := map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "a", "image": "a:1"}}}}
 	out := setPath(shared, []string{"spec", "containers", "0", "image"}, "a:1@sha256:x").(map[string]any)
-	if got := lookupAny(out, []string{"spec", "containers", "0", "image"}); got != "a:1@sha256:x" {
+	if got := lookup(out, []string{"spec", "containers", "0", "image"}); got != "a:1@sha256:x" {
 		t.Errorf("rewritten image = %v", got)
 	}
-	if got := lookupAny(shared, []string{"spec", "containers", "0", "image"}); got != "a:1" {
+	if got := lookup(shared, []string{"spec", "containers", "0", "image"}); got != "a:1" {
 		t.Errorf("the shared object changed: %v", got)
 	}
 }

@@ -217,8 +217,11 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 			After      string   `json:"after"`
 			Namespaces []string `json:"namespaces"`
 		} `json:"environments"`
-		Bundle    Bundle `json:"bundle"`
-		Overrides []any  `json:"overrides"`
+		Bundle struct {
+			Bundle
+			PreAppliedCRDs []string `json:"preAppliedCRDs"`
+		} `json:"bundle"`
+		Overrides []any `json:"overrides"`
 		Images    struct {
 			Pin bool `json:"pin"`
 		} `json:"images"`
@@ -230,16 +233,8 @@ func Parse(display string, data []byte, v *schema.Validator) (*Komposer, error) 
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, err
 	}
-	var pre struct {
-		Bundle struct {
-			CRDs []string `json:"preAppliedCRDs"`
-		} `json:"bundle"`
-	}
-	if err := json.Unmarshal(b, &pre); err != nil {
-		return nil, err
-	}
 	sum := sha256.Sum256(data)
-	k := &Komposer{Display: display, Digest: "sha256:" + hex.EncodeToString(sum[:]), Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle, PreAppliedCRDs: pre.Bundle.CRDs, PinImages: raw.Images.Pin, Namespaces: raw.Namespaces}
+	k := &Komposer{Display: display, Digest: "sha256:" + hex.EncodeToString(sum[:]), Name: raw.Metadata.Name, Secrets: raw.Secrets, Bundle: raw.Bundle.Bundle, PreAppliedCRDs: raw.Bundle.PreAppliedCRDs, PinImages: raw.Images.Pin, Namespaces: raw.Namespaces}
 	var errs []error
 	at := func(path ...string) manifest.Pos {
 		p, _ := doc.Position(path)

@@ -568,6 +568,12 @@ func (b *builder) decodeTree(name string, tree *source.Tree, display func(string
 			return
 		}
 		out[i].docs, out[i].err = manifest.Decode(shown, name, f.Data)
+		if v := b.opts.Validator; v != nil {
+			for _, d := range out[i].docs {
+				apiVersion, _ := d.Object["apiVersion"].(string)
+				v.Prepare(apiVersion, d.ID.Kind)
+			}
+		}
 	})
 	var errs []error
 	for _, d := range out {

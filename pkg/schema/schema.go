@@ -136,6 +136,7 @@ type Validator struct {
 	checkCUE *compiled
 	compiler *compiler
 	checkers sync.Map // [2]string -> checker, or nil for kinds CUE checks alone
+	prepared sync.Map // [2]string -> true once Prepare started its checker
 
 	definedAt sync.Map // [env, kind, name] -> manifest.Pos of a policy-defined manifest
 }
@@ -184,6 +185,25 @@ func (v *Validator) checker(key [2]string) (checker, bool) {
 	}
 	v.checkers.Store(key, chk)
 	return chk, true
+}
+
+// Prepare compiles the checker of a kind in the background, once, so that
+// it is ready by the time the first manifest of the kind is validated:
+// builds name kinds as they decode documents, and the compilation overlaps
+// the decoding of the rest.
+func (v *Validator) Prepare(apiVersion, kind string) {
+	key := [2]string{apiVersion, kind}
+	if _, ok := v.checkers.Load(key); ok {
+		return
+	}
+	if _, started := v.prepared.LoadOrStore(key, true); started {
+		return
+	}
+	go func() {
+		if v.init() == nil {
+			v.checker(key)
+		}
+	}()
 }
 
 // get returns a compiled schema set for the caller's exclusive use.
@@ -577,11 +597,15 @@ func dropDefaultConflicts(vs []Violation) []Violation {
 // definitions (such as "#Komposer" or "#Lock") and returns it completed
 // with defaults.
 func (v *Validator) Check(definition string, doc any) (any, []Violation, error) {
-	c, err := v.get()
-	if err != nil {
+	if err := v.init(); err != nil {
 		return nil, nil, err
 	}
-	defer v.put(c)
+	// The instance the checkers are compiled from: a Komposer or a lock is
+	// one document, and compiling a second instance for it would cost every
+	// run the price of the schemas again.
+	v.checkMu.Lock()
+	defer v.checkMu.Unlock()
+	c := v.checkCUE
 	def := c.root.LookupPath(cue.ParsePath(definition))
 	if !def.Exists() {
 		return nil, nil, fmt.Errorf("no schema %s", definition)

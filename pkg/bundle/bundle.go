@@ -99,7 +99,11 @@ type Spec struct {
 	Namespace   string
 	Environment string
 	Manifests   []map[string]any // the Katalog, in any order
-	Sources     []Pin
+	// Encoded, when set, holds beside Manifests[i] the bytes EncodeDocument
+	// writes for it, or nil: a manifest that several bundles share is
+	// written once.
+	Encoded [][]byte
+	Sources []Pin
 }
 
 // TooLargeError reports a ConfigMap over the Kubernetes size limit.
@@ -121,14 +125,19 @@ func Encode(s Spec) ([]byte, error) {
 	type item struct {
 		key [4]string
 		obj map[string]any
+		doc []byte // written already, when set
 	}
 	var crds, others []item
-	for _, m := range s.Manifests {
+	for i, m := range s.Manifests {
 		k := sortKey(m)
+		it := item{key: k, obj: m}
+		if i < len(s.Encoded) {
+			it.doc = s.Encoded[i]
+		}
 		if k[0] == crdGroup && k[1] == crdKind {
-			crds = append(crds, item{k, m})
+			crds = append(crds, it)
 		} else {
-			others = append(others, item{k, m})
+			others = append(others, it)
 		}
 	}
 	for _, l := range [][]item{crds, others} {
@@ -148,9 +157,12 @@ func Encode(s Spec) ([]byte, error) {
 		ConfigMap: Object{Name: s.Name, Namespace: s.Namespace}, Sources: s.Sources}
 	var out bytes.Buffer
 	for _, c := range crds {
-		doc, err := encodeDocument(c.obj)
-		if err != nil {
-			return nil, err
+		doc := c.doc
+		if doc == nil {
+			var err error
+			if doc, err = EncodeDocument(c.obj); err != nil {
+				return nil, err
+			}
 		}
 		sum := sha256.Sum256(doc)
 		lock.CRDs = append(lock.CRDs, CRDDigest{Name: c.key[3], SHA256: hex.EncodeToString(sum[:])})
@@ -164,7 +176,9 @@ func Encode(s Spec) ([]byte, error) {
 		if i > 0 {
 			katalog.buf = append(katalog.buf, "---\n"...)
 		}
-		if err := katalog.document(o.obj); err != nil {
+		if o.doc != nil {
+			katalog.buf = append(katalog.buf, o.doc...)
+		} else if err := katalog.document(o.obj); err != nil {
 			return nil, err
 		}
 	}
@@ -187,7 +201,7 @@ func Encode(s Spec) ([]byte, error) {
 // configMap renders the bundle's ConfigMap; its data values, multi-line
 // strings, are written as literal block scalars.
 func configMap(s Spec, data map[string]string) ([]byte, error) {
-	return encodeDocument(map[string]any{
+	return EncodeDocument(map[string]any{
 		"apiVersion": "v1",
 		"kind":       "ConfigMap",
 		"metadata": map[string]any{
@@ -200,8 +214,8 @@ func configMap(s Spec, data map[string]string) ([]byte, error) {
 	})
 }
 
-// encodeDocument writes one manifest as a YAML document.
-func encodeDocument(m map[string]any) ([]byte, error) {
+// EncodeDocument writes one manifest as a YAML document, as Encode does.
+func EncodeDocument(m map[string]any) ([]byte, error) {
 	var w writer
 	if err := w.document(m); err != nil {
 		return nil, err

@@ -68,6 +68,9 @@ type Options struct {
 
 	// trace, set by Explain, records how the manifests it names are made.
 	trace *tracer
+	// share, set by Bundles, makes manifests that several environments
+	// build from the same documents once for all of them (shared.go).
+	share bool
 }
 
 // Katalog is one environment's completed, validated Katalog.
@@ -79,6 +82,7 @@ type Katalog struct {
 	Images    []string         // the images pinned in ork.lock it uses, as written, sorted
 	Additions []Addition       // overlay documents that matched no source manifest
 	byID      map[manifest.ID]*entry
+	shared    []*sharedManifest // shared[i], when set, made Manifests[i] (see shared.go)
 }
 
 // Addition is a manifest that an overlay or override added rather than
@@ -96,13 +100,16 @@ type layer struct {
 	docs     []*manifest.Doc
 	policies []schema.PolicyFile
 	additive bool // overlays and overrides: new identities are reported
+	overlay  bool // an environment's overlay: its manifests are not shared (see shared.go)
 }
 
 // entry is one manifest of an environment as the layers build it.
 type entry struct {
-	id   manifest.ID
-	obj  map[string]any
-	docs []*manifest.Doc // the documents merged into it, in order
+	id     manifest.ID
+	obj    map[string]any
+	docs   []*manifest.Doc // the documents merged into it, in order
+	own    bool            // an overlay wrote it: it is the environment's own
+	shared *sharedManifest // when made once for all environments: obj is its, read-only
 }
 
 // Build returns the Katalog of each environment asked for. All problems
@@ -200,6 +207,15 @@ func walk(ctx context.Context, opts Options, hit func(i int, env komposer.Enviro
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if opts.share {
+		users := map[*builder]int{}
+		for _, i := range todo {
+			users[builders[i]]++
+		}
+		for bb, n := range users {
+			bb.share = n > 1
+		}
 	}
 	if len(todo) > 0 {
 		// Sources are decoded only when some environment is built.
@@ -409,7 +425,7 @@ func (b *builder) overlay(path string) (*layer, error) {
 	sl.once.Do(func() {
 		sl.layer, sl.err = b.decodeRead(rt)
 		if sl.layer != nil {
-			sl.layer.additive = true
+			sl.layer.additive, sl.layer.overlay = true, true
 		}
 	})
 	return sl.layer, sl.err
@@ -470,6 +486,10 @@ type builder struct {
 
 	decodeOnce     sync.Once
 	decodeProblems problemList
+
+	share  bool // manifests made of the same documents are made once (shared.go)
+	shared sharedManifests
+	kept   keptResults
 }
 
 // forEach calls f(0) ... f(n-1) on up to GOMAXPROCS goroutines.
@@ -679,18 +699,25 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 					kat.Additions = append(kat.Additions, Addition{ID: d.ID, Pos: d.Pos, Source: d.Source})
 				}
 			}
-			merged := b.opts.trace.patch(e.obj, d)
-			e.obj, _ = merged.(map[string]any)
 			e.docs = append(e.docs, d)
+			e.own = e.own || l.overlay
 		}
 	}
+	share := b.sharing(layers)
 	for _, id := range kat.IDs {
 		e := kat.byID[id]
+		if share && b.useShared(e, env.Name, tmpl) {
+			continue
+		}
+		for _, d := range e.docs {
+			merged := b.opts.trace.patch(e.obj, d)
+			e.obj, _ = merged.(map[string]any)
+		}
 		tr := b.opts.trace.of(id)
 		if tr != nil {
 			tr.merged = merge.Copy(e.obj)
 		}
-		_, errs := expand(e.obj, tmpl, b.k.SecretDeclared)
+		_, _, errs := expand(e.obj, tmpl, b.k.SecretDeclared)
 		if tr != nil {
 			tr.expanded = merge.Copy(e.obj)
 		}
@@ -709,14 +736,23 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 // complete validates every manifest of a Katalog against its kind's schema
 // and fills in defaults.
 func (b *builder) complete(kat *Katalog, problems *problemList, cached bool) {
-	objs := make([]map[string]any, len(kat.IDs))
-	for i, id := range kat.IDs {
-		objs[i] = kat.byID[id].obj
+	// Shared manifests are complete already.
+	objs := make([]map[string]any, 0, len(kat.IDs))
+	entries := make([]*entry, 0, len(kat.IDs))
+	var shared []*sharedManifest
+	for _, id := range kat.IDs {
+		e := kat.byID[id]
+		if e.shared != nil {
+			shared = append(shared, e.shared)
+			continue
+		}
+		objs = append(objs, e.obj)
+		entries = append(entries, e)
 	}
 	var results []schema.Result
 	var err error
 	if cached && b.opts.Results != nil {
-		results, err = b.completeCached(kat.Env.Name, objs)
+		results, err = b.completeCached(kat.Env.Name, objs, shared)
 	} else {
 		results, err = b.opts.Validator.Complete(objs)
 	}
@@ -725,7 +761,7 @@ func (b *builder) complete(kat *Katalog, problems *problemList, cached bool) {
 		return
 	}
 	for i, r := range results {
-		e := kat.byID[kat.IDs[i]]
+		e := entries[i]
 		for _, v := range r.Violations {
 			pos, src := e.locate(v.Path)
 			problems.add(problem{pos: pos, source: src, env: kat.Env.Name, subject: e.id.String(), msg: pathMsg(v.Path, e.obj, v.Msg)})
@@ -924,7 +960,14 @@ func (kat *Katalog) finish() {
 	manifest.SortIDs(kat.IDs)
 	kat.Manifests = make([]map[string]any, len(kat.IDs))
 	for i, id := range kat.IDs {
-		kat.Manifests[i] = kat.byID[id].obj
+		e := kat.byID[id]
+		kat.Manifests[i] = e.obj
+		if e.shared != nil {
+			if kat.shared == nil {
+				kat.shared = make([]*sharedManifest, len(kat.IDs))
+			}
+			kat.shared[i] = e.shared
+		}
 	}
 }
 

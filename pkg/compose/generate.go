@@ -54,12 +54,26 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 			return true
 		}
 	}
+	opts.share = true
 	names, err := walk(ctx, opts, hit, func(i int, kat *Katalog) error {
+		var encoded [][]byte
+		if kat.shared != nil {
+			encoded = make([][]byte, len(kat.shared))
+			for j, s := range kat.shared {
+				if s != nil {
+					var err error
+					if encoded[j], err = s.encoded(); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		data, err := bundle.Encode(bundle.Spec{
 			Name:        name,
 			Namespace:   opts.Komposer.Bundle.Namespace,
 			Environment: kat.Env.Name,
 			Manifests:   kat.Manifests,
+			Encoded:     encoded,
 			Sources:     kat.Pins,
 		})
 		if err != nil {

@@ -410,8 +410,8 @@ func (r *reader) string() string {
 // an earlier run: a manifest whose content has a result is not validated
 // again. The results of this run replace the environment's entry. Failing
 // to store them costs the next run time, not this one its result.
-func (b *builder) completeCached(env string, objs []map[string]any) ([]schema.Result, error) {
-	prev := b.loadResults(env)
+func (b *builder) completeCached(env string, objs []map[string]any, shared []*sharedManifest) ([]schema.Result, error) {
+	prev := b.kept.take(b, env)
 	keys := make([]manifestKey, len(objs))
 	keyed := make([]bool, len(objs))
 	values := make([][]byte, len(objs))
@@ -454,12 +454,24 @@ func (b *builder) completeCached(env string, objs []map[string]any) ([]schema.Re
 	}
 	var setKeys []manifestKey
 	var setValues [][]byte
-	seen := make(map[manifestKey]bool, len(objs))
+	seen := make(map[manifestKey]bool, len(objs)+len(shared))
 	for i := range objs {
 		if keyed[i] && !seen[keys[i]] {
 			seen[keys[i]] = true
 			setKeys = append(setKeys, keys[i])
 			setValues = append(setValues, values[i])
+		}
+	}
+	// The environment's entry holds its shared manifests' results too, so
+	// that a later run building it alone finds them.
+	for _, s := range shared {
+		if s.value != nil && !seen[s.key] {
+			seen[s.key] = true
+			setKeys = append(setKeys, s.key)
+			setValues = append(setValues, s.value)
+			if _, hit := prev[s.key]; !hit {
+				missing = append(missing, -1) // the entry changes
+			}
 		}
 	}
 	if len(missing) > 0 || len(setKeys) != len(prev) {

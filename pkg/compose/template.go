@@ -24,10 +24,12 @@ type templateError struct {
 // place: $ENV, ${env.name}, ${env.production}, $$, and maps with exactly the
 // keys default and environment under a domain key. ${secrets.NAME} stays as
 // written; declared says which names may be used.
-func expand(v any, env Env, declared func(string) bool) (any, []templateError) {
+// It reports whether anything changed: a manifest that no template
+// changes is the same in every environment.
+func expand(v any, env Env, declared func(string) bool) (any, bool, []templateError) {
 	t := expander{env: env, declared: declared}
 	out, _ := t.value(v)
-	return out, t.errs
+	return out, t.expanded, t.errs
 }
 
 type expander struct {
@@ -36,6 +38,7 @@ type expander struct {
 	errs       []templateError
 	path       []string // of the value being expanded; copied only for an error
 	undeclared string   // the undeclared secret of the last error str returned
+	expanded   bool     // some value changed
 }
 
 // value expands v and reports whether the result differs from v, so that
@@ -52,6 +55,7 @@ func (t *expander) value(v any) (any, bool) {
 						pick = "default"
 					}
 					t.path = append(t.path, pick)
+					t.expanded = true
 					x[k], _ = t.value(d[pick])
 					t.path = t.path[:len(t.path)-2]
 					continue
@@ -80,6 +84,9 @@ func (t *expander) value(v any) (any, bool) {
 		out, err := t.str(x)
 		if err != "" {
 			t.errs = append(t.errs, templateError{path: slices.Clone(t.path), msg: err, secret: t.undeclared})
+		}
+		if out != any(x) {
+			t.expanded = true
 		}
 		return out, true
 	}

@@ -91,7 +91,7 @@ func TestExpandString(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, errs := expand(tt.in, tt.env, declaredSecrets)
+			got, _, errs := expand(tt.in, tt.env, declaredSecrets)
 			if len(errs) > 0 {
 				t.Fatalf("expand(%q) errors: %v", tt.in, errs)
 			}
@@ -100,9 +100,13 @@ func TestExpandString(t *testing.T) {
 			}
 			// The same string as a value inside a manifest.
 			m := map[string]any{"spec": map[string]any{"value": tt.in}}
-			out, errs := expand(m, tt.env, declaredSecrets)
+			out, changed, errs := expand(m, tt.env, declaredSecrets)
 			if len(errs) > 0 {
 				t.Fatalf("expand(spec.value: %q) errors: %v", tt.in, errs)
+			}
+			// What reports no change is shared by every environment.
+			if want := any(tt.want) != any(tt.in); changed != want {
+				t.Errorf("expand(spec.value: %q) reports changed=%v, want %v", tt.in, changed, want)
 			}
 			v := out.(map[string]any)["spec"].(map[string]any)["value"]
 			if v != tt.want {
@@ -124,7 +128,7 @@ func TestExpandAfterUnterminatedBrace(t *testing.T) {
 		{"${HOME", "${HOME"},          // not a template name: text, as a shell script writes it
 	}
 	for _, tt := range tests {
-		got, errs := expand(tt.in, dev, declaredSecrets)
+		got, _, errs := expand(tt.in, dev, declaredSecrets)
 		if len(errs) > 0 {
 			t.Errorf("expand(%q) errors: %v", tt.in, errs)
 			continue
@@ -163,7 +167,7 @@ func TestExpandErrors(t *testing.T) {
 					"template": []any{map[string]any{"value": tt.in}},
 				},
 			}
-			out, errs := expand(m, dev, declaredSecrets)
+			out, _, errs := expand(m, dev, declaredSecrets)
 			if len(errs) != 1 {
 				t.Fatalf("expand(%q): %d errors %v, want 1", tt.in, len(errs), errs)
 			}
@@ -199,7 +203,7 @@ func TestExpandErrorPaths(t *testing.T) {
 			"domain": map[string]any{"default": "x", "environment": "${env.cluster}.example"},
 		},
 	}
-	_, errs := expand(m, dev, declaredSecrets)
+	_, _, errs := expand(m, dev, declaredSecrets)
 	var got []string
 	for _, e := range errs {
 		got = append(got, strings.Join(e.path, "."))
@@ -267,7 +271,7 @@ func TestExpandTree(t *testing.T) {
 			},
 		},
 	}
-	got, errs := expand(in, staging, declaredSecrets)
+	got, _, errs := expand(in, staging, declaredSecrets)
 	if len(errs) > 0 {
 		t.Fatalf("errors: %v", errs)
 	}
@@ -279,9 +283,9 @@ func TestExpandTree(t *testing.T) {
 // TestExpandNonStrings: values that are not strings come back unchanged.
 func TestExpandNonStrings(t *testing.T) {
 	for _, v := range []any{nil, true, false, int64(7), 1.5, []any{}, map[string]any{}} {
-		got, errs := expand(v, production, declaredSecrets)
-		if len(errs) > 0 || !reflect.DeepEqual(got, v) {
-			t.Errorf("expand(%#v) = %#v, %v; want it unchanged", v, got, errs)
+		got, changed, errs := expand(v, production, declaredSecrets)
+		if len(errs) > 0 || !reflect.DeepEqual(got, v) || changed {
+			t.Errorf("expand(%#v) = %#v, %v, changed=%v; want it unchanged", v, got, errs, changed)
 		}
 	}
 }
@@ -391,7 +395,7 @@ func TestExpandDomain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, errs := expand(tt.in, tt.env, declaredSecrets)
+			got, _, errs := expand(tt.in, tt.env, declaredSecrets)
 			if len(errs) > 0 {
 				t.Fatalf("errors: %v", errs)
 			}
@@ -415,7 +419,7 @@ func TestExpandDomainErrorPath(t *testing.T) {
 		m := map[string]any{"spec": map[string]any{"domain": map[string]any{
 			"default": "${secrets.NOPE}", "environment": "${env.nope}",
 		}}}
-		_, errs := expand(m, tt.env, declaredSecrets)
+		_, _, errs := expand(m, tt.env, declaredSecrets)
 		if len(errs) != 1 {
 			t.Fatalf("%s: %d errors %v, want 1", tt.env.Name, len(errs), errs)
 		}
@@ -427,10 +431,10 @@ func TestExpandDomainErrorPath(t *testing.T) {
 
 func TestEscapedSecretReference(t *testing.T) {
 	declared := func(n string) bool { return n == "DB" }
-	if got, errs := expand("$${secrets.DB}", Env{Name: "dev"}, declared); len(errs) != 0 || got != "${secrets.DB}" {
+	if got, _, errs := expand("$${secrets.DB}", Env{Name: "dev"}, declared); len(errs) != 0 || got != "${secrets.DB}" {
 		t.Errorf("$${secrets.DB} = %v, %v; want a literal ${secrets.DB}", got, errs)
 	}
-	if _, errs := expand("$${secrets.NOPE}", Env{Name: "dev"}, declared); len(errs) != 1 {
+	if _, _, errs := expand("$${secrets.NOPE}", Env{Name: "dev"}, declared); len(errs) != 1 {
 		t.Errorf("$${secrets.NOPE}: want an error, got %v", errs)
 	}
 }

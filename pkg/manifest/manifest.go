@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -166,11 +167,110 @@ func (d *Doc) node() *yaml.Node {
 // skipped. Each document must be a mapping with apiVersion, kind and
 // metadata.name; every problem found is returned, joined.
 func Decode(file, source string, data []byte) ([]*Doc, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
 	src := &srcFile{data: data}
+	if parts := splitStream(data, runtime.GOMAXPROCS(0), minPart); len(parts) > 1 {
+		if docs, ok := decodeParts(file, source, src, parts); ok {
+			return docs, nil
+		}
+		// Decoded again as one stream, which reports the problem as usual.
+	}
+	docs, _, err := decodeStream(file, source, src, data, 0)
+	return docs, err
+}
+
+// A large stream is decoded in parts, on as many goroutines as there are
+// CPUs: an environment's overlay is often one file of hundreds of
+// documents, and when only that environment is built again its file would
+// otherwise be decoded on one core. Parts begin at document markers ("---"
+// at the start of a line, which YAML allows inside no scalar), so each part
+// is a stream of whole documents.
+
+// minPart is the smallest part worth a goroutine of its own.
+const minPart = 32 << 10
+
+// part is a stretch of a stream: its bytes and the number of lines before it.
+type part struct {
+	data  []byte
+	lines int
+}
+
+// splitStream cuts data into up to n parts of about equal size, each at
+// least minSize bytes, at document markers, or returns nil when it should
+// be decoded whole: too small, or holding directives or document end
+// markers, which bind documents to what comes before them.
+func splitStream(data []byte, n, minSize int) []part {
+	n = min(n, len(data)/minSize)
+	if n < 2 || bytes.HasPrefix(data, []byte("%")) || bytes.Contains(data, []byte("\n%")) || bytes.Contains(data, []byte("\n...")) {
+		return nil
+	}
+	var parts []part
+	start, lines := 0, 0
+	for k := 1; k < n; k++ {
+		at := max(start, k*len(data)/n)
+		cut := -1
+		for off := at; off < len(data); {
+			i := bytes.Index(data[off:], []byte("\n---"))
+			if i < 0 {
+				break
+			}
+			i += off + 1 // the marker's line
+			if j := i + 3; j == len(data) || data[j] == ' ' || data[j] == '\t' || data[j] == '\r' || data[j] == '\n' {
+				cut = i
+				break
+			}
+			off = i
+		}
+		if cut < 0 {
+			break
+		}
+		parts = append(parts, part{data: data[start:cut], lines: lines})
+		lines += bytes.Count(data[start:cut], []byte("\n"))
+		start = cut
+	}
+	return append(parts, part{data: data[start:], lines: lines})
+}
+
+// decodeParts decodes parts in parallel; false when any part has a problem.
+func decodeParts(file, source string, src *srcFile, parts []part) ([]*Doc, bool) {
+	type decoded struct {
+		docs  []*Doc
+		count int
+		err   error
+	}
+	out := make([]decoded, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i].docs, out[i].count, out[i].err = decodeStream(file, source, src, p.data, p.lines)
+		}()
+	}
+	wg.Wait()
+	var docs []*Doc
+	index := 0 // of the part's first document in the whole stream
+	for _, d := range out {
+		if d.err != nil {
+			return nil, false
+		}
+		for _, doc := range d.docs {
+			doc.index += index
+		}
+		docs = append(docs, d.docs...)
+		index += d.count
+	}
+	return docs, true
+}
+
+// decodeStream decodes the documents of data, lines lines into the file,
+// and returns them with the number of documents the stream holds (empty
+// ones included).
+func decodeStream(file, source string, src *srcFile, data []byte, lines int) ([]*Doc, int, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []*Doc
 	var errs []error
-	for i := 0; ; i++ {
+	i := 0
+	for ; ; i++ {
 		var n yaml.Node
 		err := dec.Decode(&n)
 		if errors.Is(err, io.EOF) {
@@ -190,7 +290,7 @@ func Decode(file, source string, data []byte) ([]*Doc, error) {
 		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 			continue // an empty document between separators
 		}
-		pos := Pos{File: file, Line: root.Line, Col: root.Column}
+		pos := Pos{File: file, Line: lines + root.Line, Col: root.Column}
 		if root.Kind != yaml.MappingNode {
 			errs = append(errs, Errorf(pos, source, "document %d is a %s, not a mapping", i+1, kindName(root)))
 			continue
@@ -208,7 +308,7 @@ func Decode(file, source string, data []byte) ([]*Doc, error) {
 		}
 		docs = append(docs, &Doc{Object: obj, ID: id, Pos: pos, Source: source, file: src, index: i})
 	}
-	return docs, errors.Join(errs...)
+	return docs, i, errors.Join(errs...)
 }
 
 func identity(obj map[string]any) (ID, error) {

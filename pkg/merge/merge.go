@@ -41,7 +41,7 @@ func apply(base, patch any, t *tracer) any {
 		b, ok := base.(map[string]any)
 		if !ok || b == nil {
 			if t != nil {
-				t.created(base, len(p) == 0)
+				t.created(base, writesNothing(p))
 			}
 			b = make(map[string]any, len(p))
 		}
@@ -76,6 +76,17 @@ func apply(base, patch any, t *tracer) any {
 		t.emit(Set, patch)
 	}
 	return patch
+}
+
+// writesNothing reports whether a patch map only deletes keys: merged where
+// there was no map, it leaves an empty one.
+func writesNothing(p map[string]any) bool {
+	for _, v := range p {
+		if v != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Named reports whether every item of l is a map with a string "name":

@@ -117,7 +117,8 @@ func (t *tracer) emit(op Op, v any) {
 }
 
 // created reports a map written where base held no map: what base held is
-// discarded, and an empty patch map is itself the value set.
+// discarded, and a patch map that writes no key (empty, or only nulls)
+// sets the empty map.
 func (t *tracer) created(base any, empty bool) {
 	if m, ok := base.(map[string]any); base != nil && !(ok && m == nil) {
 		t.emit(Replace, base)

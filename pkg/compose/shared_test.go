@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/orkdev/ork/pkg/komposer"
@@ -153,20 +154,15 @@ func TestSharedManifestsWhich(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex                      // environments are built in parallel
 	shared := map[string]map[string]bool{} // env -> manifest -> shared
-	var ptrs = map[string]map[string]any{}
 	_, err = walk(context.Background(), Options{Komposer: k, Validator: v, share: true}, nil, func(i int, kat *Katalog) error {
 		m := map[string]bool{}
 		for j, id := range kat.IDs {
-			s := kat.shared != nil && kat.shared[j] != nil
-			m[id.Kind+"/"+id.Name] = s
-			if s {
-				if p, ok := ptrs[id.String()]; ok && p["metadata"] == nil {
-					t.Errorf("shared %s has no metadata", id)
-				}
-				ptrs[id.String()] = kat.Manifests[j]
-			}
+			m[id.Kind+"/"+id.Name] = kat.shared != nil && kat.shared[j] != nil
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		shared[kat.Env.Name] = m
 		return nil
 	})

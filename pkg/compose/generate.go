@@ -56,17 +56,9 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 	}
 	opts.share = true
 	names, err := walk(ctx, opts, hit, func(i int, kat *Katalog) error {
-		var encoded [][]byte
-		if kat.shared != nil {
-			encoded = make([][]byte, len(kat.shared))
-			for j, s := range kat.shared {
-				if s != nil {
-					var err error
-					if encoded[j], err = s.encoded(); err != nil {
-						return err
-					}
-				}
-			}
+		encoded, err := kat.sharedDocuments()
+		if err != nil {
+			return err
 		}
 		data, err := bundle.Encode(bundle.Spec{
 			Name:        name,

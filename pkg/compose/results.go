@@ -452,6 +452,7 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 			}
 		}
 	}
+	changed := len(missing) > 0 // the entry is written again
 	var setKeys []manifestKey
 	var setValues [][]byte
 	seen := make(map[manifestKey]bool, len(objs)+len(shared))
@@ -470,11 +471,11 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 			setKeys = append(setKeys, s.key)
 			setValues = append(setValues, s.value)
 			if _, hit := prev[s.key]; !hit {
-				missing = append(missing, -1) // the entry changes
+				changed = true
 			}
 		}
 	}
-	if len(missing) > 0 || len(setKeys) != len(prev) {
+	if changed || len(setKeys) != len(prev) {
 		_ = b.opts.Results.Put(b.manifestsSlot(env), manifestsKey, encodeResultSet(setKeys, setValues))
 	}
 	return results, nil

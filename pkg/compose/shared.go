@@ -142,6 +142,25 @@ func (s *sharedManifest) encoded() ([]byte, error) {
 	return s.yaml, s.yamlErr
 }
 
+// sharedDocuments returns, beside each manifest, the YAML document of its
+// shared manifest, or nil (bundle.Spec.Encoded).
+func (kat *Katalog) sharedDocuments() ([][]byte, error) {
+	if kat.shared == nil {
+		return nil, nil
+	}
+	docs := make([][]byte, len(kat.shared))
+	for i, s := range kat.shared {
+		if s == nil {
+			continue
+		}
+		var err error
+		if docs[i], err = s.encoded(); err != nil {
+			return nil, err
+		}
+	}
+	return docs, nil
+}
+
 // keptResults holds each environment's kept manifest results from the time
 // a shared manifest first looks into them to the time the environment's
 // own manifests are completed, so that they are read once.

@@ -83,6 +83,12 @@ type Katalog struct {
 	Additions []Addition       // overlay documents that matched no source manifest
 	byID      map[manifest.ID]*entry
 	shared    []*sharedManifest // shared[i], when set, made Manifests[i] (see shared.go)
+	yaml      [][]byte          // yaml[i], when set, is Manifests[i]'s YAML document
+
+	// settled: nothing changes the manifests once validated (no policy,
+	// image pin, trace or ephemeral rename), so their YAML documents are
+	// written at validation and kept with its results.
+	settled bool
 }
 
 // Addition is a manifest that an overlay or override added rather than
@@ -110,6 +116,7 @@ type entry struct {
 	docs   []*manifest.Doc // the documents merged into it, in order
 	own    bool            // an overlay wrote it: it is the environment's own
 	shared *sharedManifest // when made once for all environments: obj is its, read-only
+	yaml   []byte          // obj's YAML document, when written at completion (Katalog.settled)
 }
 
 // Build returns the Katalog of each environment asked for. All problems
@@ -343,6 +350,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	}
 	layers = append(layers, b.overrides)
 	kat := b.merge(Env{Name: env.Name, Production: env.Production}, layers, problems)
+	kat.settled = b.settles(layers)
 	kat.oneKatalog(problems)
 	kat.resolveCRDFiles(problems)
 	if s := b.snapshot; s != nil && s.Branch != "" {
@@ -750,9 +758,10 @@ func (b *builder) complete(kat *Katalog, problems *problemList, cached bool) {
 		entries = append(entries, e)
 	}
 	var results []schema.Result
+	var docs [][]byte
 	var err error
 	if cached && b.opts.Results != nil {
-		results, err = b.completeCached(kat.Env.Name, objs, shared)
+		results, docs, err = b.completeCached(kat.Env.Name, objs, shared, kat.settled)
 	} else {
 		results, err = b.opts.Validator.Complete(objs)
 	}
@@ -767,6 +776,9 @@ func (b *builder) complete(kat *Katalog, problems *problemList, cached bool) {
 			problems.add(problem{pos: pos, source: src, env: kat.Env.Name, subject: e.id.String(), msg: pathMsg(v.Path, e.obj, v.Msg)})
 		}
 		e.obj = r.Object
+		if docs != nil {
+			e.yaml = docs[i]
+		}
 	}
 }
 
@@ -962,6 +974,12 @@ func (kat *Katalog) finish() {
 	for i, id := range kat.IDs {
 		e := kat.byID[id]
 		kat.Manifests[i] = e.obj
+		if e.yaml != nil {
+			if kat.yaml == nil {
+				kat.yaml = make([][]byte, len(kat.IDs))
+			}
+			kat.yaml[i] = e.yaml
+		}
 		if e.shared != nil {
 			if kat.shared == nil {
 				kat.shared = make([]*sharedManifest, len(kat.IDs))

@@ -56,7 +56,7 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 	}
 	opts.share = true
 	names, err := walk(ctx, opts, hit, func(i int, kat *Katalog) error {
-		encoded, err := kat.sharedDocuments()
+		encoded, err := kat.documents()
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/orkdev/ork/pkg/bundle"
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/schema"
@@ -125,6 +126,10 @@ func decodeCachedBundle(payload []byte) (manifests, crds int, data []byte, ok bo
 // run, for tests.
 var resultHits atomic.Int64
 
+// documentHits counts the manifests whose YAML document was taken from an
+// earlier run, for tests.
+var documentHits atomic.Int64
+
 // decodedHits counts the sources whose documents were taken from an
 // earlier run, for tests.
 var decodedHits atomic.Int64
@@ -194,10 +199,20 @@ func decodeResultSet(data []byte) (resultSet, error) {
 	return set, nil
 }
 
-// A result is encoded as 'o' and the completed manifest, or 'v', the
-// number of violations and each one's path and message.
-func appendResult(out []byte, r schema.Result) ([]byte, bool) {
+// A result is encoded as 'o' and the completed manifest; or 'y', the
+// manifest's YAML document as the bundle writes it (its length, its bytes)
+// and then the completed manifest; or 'v', the number of violations and
+// each one's path and message. The YAML is kept where nothing changes a
+// manifest after validation, so that a run taking the result does not
+// write the document again.
+func appendResult(out []byte, r schema.Result, yaml []byte) ([]byte, bool) {
 	if len(r.Violations) == 0 {
+		if yaml != nil {
+			out = append(out, 'y')
+			out = binary.AppendUvarint(out, uint64(len(yaml)))
+			out = append(out, yaml...)
+			return appendValue(out, r.Object)
+		}
 		return appendValue(append(out, 'o'), r.Object)
 	}
 	out = append(out, 'v')
@@ -212,21 +227,30 @@ func appendResult(out []byte, r schema.Result) ([]byte, bool) {
 	return out, true
 }
 
-func readResult(data []byte) (schema.Result, error) {
+func readResult(data []byte) (schema.Result, []byte, error) {
 	if len(data) == 0 {
-		return schema.Result{}, errShort
+		return schema.Result{}, nil, errShort
 	}
+	var yaml []byte
 	switch data[0] {
+	case 'y':
+		n, size := binary.Uvarint(data[1:])
+		if size <= 0 || n > uint64(len(data)-1-size) {
+			return schema.Result{}, nil, errShort
+		}
+		yaml = data[1+size : 1+size+int(n)]
+		data = data[size+int(n):] // data[1:] is now its value, as after 'o'
+		fallthrough
 	case 'o':
 		v, rest, err := readValue(data[1:], 0)
 		if err != nil {
-			return schema.Result{}, err
+			return schema.Result{}, nil, err
 		}
 		obj, ok := v.(map[string]any)
 		if !ok || len(rest) != 0 {
-			return schema.Result{}, errors.New("not a manifest")
+			return schema.Result{}, nil, errors.New("not a manifest")
 		}
-		return schema.Result{Object: obj}, nil
+		return schema.Result{Object: obj}, yaml, nil
 	case 'v':
 		r := readerOf(data[1:])
 		n := r.count()
@@ -240,11 +264,11 @@ func readResult(data []byte) (schema.Result, error) {
 			vs = append(vs, v)
 		}
 		if r.err != nil || len(r.data) != 0 {
-			return schema.Result{}, errors.New("damaged violations")
+			return schema.Result{}, nil, errors.New("damaged violations")
 		}
-		return schema.Result{Violations: vs}, nil
+		return schema.Result{Violations: vs}, nil, nil
 	}
-	return schema.Result{}, errors.New("unknown result")
+	return schema.Result{}, nil, errors.New("unknown result")
 }
 
 // Values are encoded with a tag byte each: 'm' a mapping (its size, then
@@ -410,12 +434,16 @@ func (r *reader) string() string {
 // an earlier run: a manifest whose content has a result is not validated
 // again. The results of this run replace the environment's entry. Failing
 // to store them costs the next run time, not this one its result.
-func (b *builder) completeCached(env string, objs []map[string]any, shared []*sharedManifest) ([]schema.Result, error) {
+func (b *builder) completeCached(env string, objs []map[string]any, shared []*sharedManifest, settled bool) ([]schema.Result, [][]byte, error) {
 	prev := b.kept.take(b, env)
 	keys := make([]manifestKey, len(objs))
 	keyed := make([]bool, len(objs))
 	values := make([][]byte, len(objs))
 	results := make([]schema.Result, len(objs))
+	var docs [][]byte // YAML documents, when settled
+	if settled {
+		docs = make([][]byte, len(objs))
+	}
 	var missing []int
 	var buf []byte
 	for i, obj := range objs {
@@ -424,12 +452,16 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 		if buf, ok = appendValue(buf[:0], obj); ok {
 			keys[i], keyed[i] = sha256.Sum256(buf), true
 			if v, hit := prev[keys[i]]; hit {
-				if r, err := readResult(v); err == nil {
+				if r, doc, err := readResult(v); err == nil && (doc != nil || !settled || len(r.Violations) > 0) {
 					resultHits.Add(1)
 					if r.Object == nil {
 						r.Object = obj
 					}
 					results[i], values[i] = r, v
+					if settled && doc != nil {
+						docs[i] = doc
+						documentHits.Add(1)
+					}
 					continue
 				}
 			}
@@ -443,12 +475,21 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 		}
 		rs, err := b.opts.Validator.Complete(sub)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for j, i := range missing {
 			results[i] = rs[j]
+			var doc []byte
+			if settled && len(rs[j].Violations) == 0 {
+				// Written here rather than with the bundle, so that the
+				// result keeps it.
+				if doc, err = bundle.EncodeDocument(rs[j].Object); err != nil {
+					return nil, nil, err
+				}
+				docs[i] = doc
+			}
 			if keyed[i] {
-				values[i], keyed[i] = appendResult(nil, rs[j])
+				values[i], keyed[i] = appendResult(nil, rs[j], doc)
 			}
 		}
 	}
@@ -478,7 +519,7 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 	if changed || len(setKeys) != len(prev) {
 		_ = b.opts.Results.Put(b.manifestsSlot(env), manifestsKey, encodeResultSet(setKeys, setValues))
 	}
-	return results, nil
+	return results, docs, nil
 }
 
 // A path: source's decoded documents are kept too: every environment is

@@ -19,6 +19,9 @@ import (
 type keptProject struct {
 	dir     string // the Komposer's directory: messages are relative to it
 	overlay string // an overlay file of the first environment
+	// settled: no policy or image pin changes its manifests after
+	// validation, so their YAML documents are kept with their results.
+	settled bool
 }
 
 func workloadProject(t *testing.T, size workload.Size) keptProject {
@@ -26,7 +29,7 @@ func workloadProject(t *testing.T, size workload.Size) keptProject {
 	if err := workload.Write(dir, size); err != nil {
 		t.Fatal(err)
 	}
-	return keptProject{dir: dir, overlay: filepath.Join(dir, "envs", "env-00", "services.yaml")}
+	return keptProject{dir: dir, overlay: filepath.Join(dir, "envs", "env-00", "services.yaml"), settled: true}
 }
 
 func demoProject(t *testing.T) keptProject {
@@ -130,10 +133,13 @@ func TestKeptResultsSameBytes(t *testing.T) {
 			// the first environment is built again from kept results.
 			appendTo(t, p.overlay, "\n# reviewed\n")
 			want = p.mustBundles(t, nil)
-			hits, decoded := resultHits.Load(), decodedHits.Load()
+			hits, decoded, documents := resultHits.Load(), decodedHits.Load(), documentHits.Load()
 			sameBundles(t, "manifests kept", p.mustBundles(t, r), want)
 			if resultHits.Load() == hits {
 				t.Errorf("no manifest result was reused")
+			}
+			if p.settled && documentHits.Load() == documents {
+				t.Errorf("no manifest's YAML document was taken from its kept result")
 			}
 			if decodedHits.Load() == decoded {
 				t.Errorf("the sources' documents were decoded again")

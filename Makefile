@@ -61,7 +61,7 @@ bench:
 	bash .ci/kube-bench.sh
 
 # Every fuzz target, as PACKAGE:Target.
-FUZZ_TARGETS := ./pkg/manifest:FuzzDecode ./pkg/merge:FuzzPatch ./pkg/komposer:FuzzParse ./pkg/compose:FuzzKept \
+FUZZ_TARGETS := ./pkg/manifest:FuzzDecode ./pkg/merge:FuzzPatch ./pkg/komposer:FuzzParse ./pkg/compose:FuzzKept ./pkg/codec:FuzzReadValue \
 	./pkg/bundle:FuzzLoad ./pkg/bundle:FuzzEncodeRoundTrip ./pkg/bundle:FuzzWriter ./pkg/lock:FuzzParse \
 	./pkg/plan:FuzzCompare ./pkg/plan:FuzzLive ./pkg/plan:FuzzMask \
 	./pkg/source/oci:FuzzParse ./pkg/source/oci:FuzzReadArchive ./pkg/source/oci:FuzzParseImage \

@@ -282,12 +282,21 @@ func loadProject(g globals, stderr io.Writer) (*project, error) {
 	if r, err := filepath.Rel(wd, path); err == nil {
 		display = filepath.ToSlash(r)
 	}
+	c, r, err := openCache(g)
+	if err != nil {
+		return nil, err
+	}
 	v := schema.New()
+	if r != nil {
+		// An unchanged Komposer and lock are not checked against the
+		// schemas again: a run that builds nothing compiles none.
+		v.SetMemo(r)
+	}
 	k, err := komposer.Load(path, display, v)
 	if err != nil {
 		return nil, err
 	}
-	p := &project{k: k, validator: v, workDir: wd, g: g, lockPath: lock.Path(path)}
+	p := &project{k: k, validator: v, workDir: wd, g: g, lockPath: lock.Path(path), results: r}
 	var exists bool
 	p.lock, exists, err = lock.Read(p.lockPath, relTo(wd, p.lockPath), v)
 	if err != nil {
@@ -298,18 +307,27 @@ func loadProject(g globals, stderr io.Writer) (*project, error) {
 			return nil, err
 		}
 	}
-	return p, p.connect(stderr)
+	return p, p.connect(c, stderr)
 }
 
-// connect readies the clients of remote sources: the cache, Git and OCI.
-func (p *project) connect(stderr io.Writer) error {
-	c, err := cache.Open(p.g.cacheDir)
+// openCache opens the cache directory and its kept results (nil with
+// --no-cache).
+func openCache(g globals) (*cache.Cache, *cache.Results, error) {
+	c, err := cache.Open(g.cacheDir)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if p.results, err = results(p.g, c); err != nil {
-		return err
+	r, err := results(g, c)
+	if err != nil {
+		return nil, nil, err
 	}
+	return c, r, nil
+}
+
+// connect readies the clients of remote sources: Git and OCI, with the
+// cache c.
+func (p *project) connect(c *cache.Cache, stderr io.Writer) error {
+	var err error
 	p.git = &git.Fetcher{Cache: c, Offline: p.g.offline, Auth: git.NetrcAuth}
 	if p.oci, err = newOCIClient(p.g, c); err != nil {
 		return err

@@ -110,6 +110,7 @@ func runGenerate(c *cli.Context) error {
 		return err
 	}
 	changed = changed[len(batch)-len(files):]
+	p.validator.SaveMemo()
 	lockWritten := lockFile != nil
 	if g.quiet {
 		return nil
@@ -181,11 +182,18 @@ func loadProjectAt(g globals, stderr io.Writer, rev string) (*project, error) {
 			path = filepath.Join(wd, komposer.FileName)
 		}
 	}
+	c, results, err := openCache(g)
+	if err != nil {
+		return nil, err
+	}
 	v := schema.New()
+	if results != nil {
+		v.SetMemo(results)
+	}
 	r, err := compose.OpenRevision(path, rev, v)
 	if err != nil {
 		return nil, err
 	}
-	p := &project{k: r.Komposer, validator: v, workDir: wd, g: g, lock: r.Lock, lockPath: lock.Path(path), revision: r.Snapshot}
-	return p, p.connect(stderr)
+	p := &project{k: r.Komposer, validator: v, workDir: wd, g: g, lock: r.Lock, lockPath: lock.Path(path), revision: r.Snapshot, results: results}
+	return p, p.connect(c, stderr)
 }

@@ -521,6 +521,22 @@ func forEach(n int, f func(i int)) {
 	wg.Wait()
 }
 
+// spanSize is how many manifests of one environment a goroutine takes at a
+// time: enough that the work outweighs handing it over.
+const spanSize = 128
+
+// spans returns the number of spans of n items.
+func spans(n int) int { return (n + spanSize - 1) / spanSize }
+
+// forSpans calls f for each span of n items, [lo, hi), on up to GOMAXPROCS
+// goroutines.
+func forSpans(n int, f func(span, lo, hi int)) {
+	forEach(spans(n), func(span int) {
+		lo := span * spanSize
+		f(span, lo, min(lo+spanSize, n))
+	})
+}
+
 // readTree is a path: source or overlay as read, not yet decoded.
 type readTree struct {
 	name    string
@@ -712,10 +728,10 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 		}
 	}
 	share := b.sharing(layers)
-	for _, id := range kat.IDs {
+	mergeOne := func(id manifest.ID, problems *problemList) {
 		e := kat.byID[id]
 		if share && b.useShared(e, env.Name, tmpl) {
-			continue
+			return
 		}
 		for _, d := range e.docs {
 			merged := b.opts.trace.patch(e.obj, d)
@@ -737,6 +753,23 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 			}
 			problems.add(problem{pos: pos, source: src, env: env.Name, subject: id.String(), msg: pathMsg(te.path, e.obj, msg)})
 		}
+	}
+	if b.opts.trace != nil {
+		for _, id := range kat.IDs {
+			mergeOne(id, problems)
+		}
+		return kat
+	}
+	// Manifests merge independently: in spans on every core, so that an
+	// environment built alone (the others kept) does not take one.
+	found := make([]problemList, spans(len(kat.IDs)))
+	forSpans(len(kat.IDs), func(span, lo, hi int) {
+		for _, id := range kat.IDs[lo:hi] {
+			mergeOne(id, &found[span])
+		}
+	})
+	for _, l := range found {
+		*problems = append(*problems, l...)
 	}
 	return kat
 }

@@ -8,13 +8,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 
 	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/codec"
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/schema"
@@ -170,25 +169,23 @@ func encodeResultSet(keys []manifestKey, values [][]byte) []byte {
 	return out
 }
 
-var errShort = errors.New("truncated")
-
 func decodeResultSet(data []byte) (resultSet, error) {
 	n, w := binary.Uvarint(data)
 	if w <= 0 || n > uint64(len(data)) {
-		return nil, errShort
+		return nil, codec.ErrShort
 	}
 	data = data[w:]
 	set := make(resultSet, n)
 	for range n {
 		if len(data) < sha256.Size {
-			return nil, errShort
+			return nil, codec.ErrShort
 		}
 		var k manifestKey
 		copy(k[:], data)
 		data = data[sha256.Size:]
 		l, w := binary.Uvarint(data)
 		if w <= 0 || l > uint64(len(data)-w) {
-			return nil, errShort
+			return nil, codec.ErrShort
 		}
 		set[k] = data[w : w+int(l)]
 		data = data[w+int(l):]
@@ -211,38 +208,38 @@ func appendResult(out []byte, r schema.Result, yaml []byte) ([]byte, bool) {
 			out = append(out, 'y')
 			out = binary.AppendUvarint(out, uint64(len(yaml)))
 			out = append(out, yaml...)
-			return appendValue(out, r.Object)
+			return codec.AppendValue(out, r.Object)
 		}
-		return appendValue(append(out, 'o'), r.Object)
+		return codec.AppendValue(append(out, 'o'), r.Object)
 	}
 	out = append(out, 'v')
 	out = binary.AppendUvarint(out, uint64(len(r.Violations)))
 	for _, v := range r.Violations {
 		out = binary.AppendUvarint(out, uint64(len(v.Path)))
 		for _, p := range v.Path {
-			out = appendString(out, p)
+			out = codec.AppendString(out, p)
 		}
-		out = appendString(out, v.Msg)
+		out = codec.AppendString(out, v.Msg)
 	}
 	return out, true
 }
 
 func readResult(data []byte) (schema.Result, []byte, error) {
 	if len(data) == 0 {
-		return schema.Result{}, nil, errShort
+		return schema.Result{}, nil, codec.ErrShort
 	}
 	var yaml []byte
 	switch data[0] {
 	case 'y':
 		n, size := binary.Uvarint(data[1:])
 		if size <= 0 || n > uint64(len(data)-1-size) {
-			return schema.Result{}, nil, errShort
+			return schema.Result{}, nil, codec.ErrShort
 		}
 		yaml = data[1+size : 1+size+int(n)]
 		data = data[size+int(n):] // data[1:] is now its value, as after 'o'
 		fallthrough
 	case 'o':
-		v, rest, err := readValue(data[1:], 0)
+		v, rest, err := codec.ReadValue(data[1:])
 		if err != nil {
 			return schema.Result{}, nil, err
 		}
@@ -252,182 +249,23 @@ func readResult(data []byte) (schema.Result, []byte, error) {
 		}
 		return schema.Result{Object: obj}, yaml, nil
 	case 'v':
-		r := readerOf(data[1:])
-		n := r.count()
+		r := codec.NewReader(data[1:])
+		n := r.Count()
 		var vs []schema.Violation
 		for range n {
 			var v schema.Violation
-			for range r.count() {
-				v.Path = append(v.Path, r.string())
+			for range r.Count() {
+				v.Path = append(v.Path, r.String())
 			}
-			v.Msg = r.string()
+			v.Msg = r.String()
 			vs = append(vs, v)
 		}
-		if r.err != nil || len(r.data) != 0 {
+		if r.Err() != nil || len(r.Rest()) != 0 {
 			return schema.Result{}, nil, errors.New("damaged violations")
 		}
 		return schema.Result{Violations: vs}, nil, nil
 	}
 	return schema.Result{}, nil, errors.New("unknown result")
-}
-
-// Values are encoded with a tag byte each: 'm' a mapping (its size, then
-// each key and value in key order), 'l' a list, 's' a string, 'i' an
-// int64, 'f' a float64, 't' and 'F' the booleans, 'n' null. Keys in order
-// make equal values encode to equal bytes, so that the encoding of a
-// merged manifest is its content key.
-func appendValue(out []byte, v any) ([]byte, bool) {
-	switch x := v.(type) {
-	case map[string]any:
-		out = append(out, 'm')
-		out = binary.AppendUvarint(out, uint64(len(x)))
-		var small [16]string // most maps of a manifest are small
-		keys := small[:0]
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			out = appendString(out, k)
-			var ok bool
-			if out, ok = appendValue(out, x[k]); !ok {
-				return out, false
-			}
-		}
-	case []any:
-		out = append(out, 'l')
-		out = binary.AppendUvarint(out, uint64(len(x)))
-		for _, e := range x {
-			var ok bool
-			if out, ok = appendValue(out, e); !ok {
-				return out, false
-			}
-		}
-	case string:
-		out = appendString(append(out, 's'), x)
-	case int64:
-		out = binary.AppendVarint(append(out, 'i'), x)
-	case float64:
-		out = binary.LittleEndian.AppendUint64(append(out, 'f'), math.Float64bits(x))
-	case bool:
-		if x {
-			out = append(out, 't')
-		} else {
-			out = append(out, 'F')
-		}
-	case nil:
-		out = append(out, 'n')
-	default:
-		return out, false // a type ork does not keep; the manifest is not cached
-	}
-	return out, true
-}
-
-func appendString(out []byte, s string) []byte {
-	out = binary.AppendUvarint(out, uint64(len(s)))
-	return append(out, s...)
-}
-
-// maxDepth bounds the nesting read back, as manifest decoding does.
-const maxDepth = 1000
-
-func readValue(data []byte, depth int) (any, []byte, error) {
-	if depth > maxDepth {
-		return nil, nil, errors.New("too deep")
-	}
-	if len(data) == 0 {
-		return nil, nil, errShort
-	}
-	tag, data := data[0], data[1:]
-	switch tag {
-	case 'm', 'l':
-		n, w := binary.Uvarint(data)
-		if w <= 0 || n > uint64(len(data)) {
-			return nil, nil, errShort
-		}
-		data = data[w:]
-		if tag == 'l' {
-			l := make([]any, n)
-			for i := range l {
-				var err error
-				if l[i], data, err = readValue(data, depth+1); err != nil {
-					return nil, nil, err
-				}
-			}
-			return l, data, nil
-		}
-		m := make(map[string]any, n)
-		for range n {
-			r := readerOf(data)
-			k := r.string()
-			if r.err != nil {
-				return nil, nil, r.err
-			}
-			v, rest, err := readValue(r.data, depth+1)
-			if err != nil {
-				return nil, nil, err
-			}
-			m[k], data = v, rest
-		}
-		return m, data, nil
-	case 's':
-		r := readerOf(data)
-		s := r.string()
-		return s, r.data, r.err
-	case 'i':
-		x, w := binary.Varint(data)
-		if w <= 0 {
-			return nil, nil, errShort
-		}
-		return x, data[w:], nil
-	case 'f':
-		if len(data) < 8 {
-			return nil, nil, errShort
-		}
-		return math.Float64frombits(binary.LittleEndian.Uint64(data)), data[8:], nil
-	case 't':
-		return true, data, nil
-	case 'F':
-		return false, data, nil
-	case 'n':
-		return nil, data, nil
-	}
-	return nil, nil, fmt.Errorf("unknown value tag %q", tag)
-}
-
-// reader reads counts and strings, remembering the first error.
-type reader struct {
-	data []byte
-	err  error
-}
-
-func readerOf(data []byte) *reader { return &reader{data: data} }
-
-func (r *reader) count() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	n, w := binary.Uvarint(r.data)
-	if w <= 0 || n > uint64(len(r.data)) {
-		r.err = errShort
-		return 0
-	}
-	r.data = r.data[w:]
-	return n
-}
-
-func (r *reader) string() string {
-	n := r.count()
-	if r.err != nil {
-		return ""
-	}
-	if n > uint64(len(r.data)) {
-		r.err = errShort
-		return ""
-	}
-	s := string(r.data[:n])
-	r.data = r.data[n:]
-	return s
 }
 
 // completeCached is Validator.Complete with the environment's results of
@@ -444,29 +282,41 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 	if settled {
 		docs = make([][]byte, len(objs))
 	}
-	var missing []int
-	var buf []byte
-	for i, obj := range objs {
-		var ok bool
-		// The key is taken before validation, which completes obj in place.
-		if buf, ok = appendValue(buf[:0], obj); ok {
+	hit := make([]bool, len(objs))
+	forSpans(len(objs), func(_, lo, hi int) {
+		var buf []byte
+		for i := lo; i < hi; i++ {
+			obj := objs[i]
+			var ok bool
+			// The key is taken before validation, which completes obj in place.
+			if buf, ok = codec.AppendValue(buf[:0], obj); !ok {
+				continue
+			}
 			keys[i], keyed[i] = sha256.Sum256(buf), true
-			if v, hit := prev[keys[i]]; hit {
-				if r, doc, err := readResult(v); err == nil && (doc != nil || !settled || len(r.Violations) > 0) {
-					resultHits.Add(1)
-					if r.Object == nil {
-						r.Object = obj
-					}
-					results[i], values[i] = r, v
-					if settled && doc != nil {
-						docs[i] = doc
-						documentHits.Add(1)
-					}
-					continue
-				}
+			v, found := prev[keys[i]]
+			if !found {
+				continue
+			}
+			r, doc, err := readResult(v)
+			if err != nil || settled && doc == nil && len(r.Violations) == 0 {
+				continue
+			}
+			resultHits.Add(1)
+			if r.Object == nil {
+				r.Object = obj
+			}
+			results[i], values[i], hit[i] = r, v, true
+			if settled && doc != nil {
+				docs[i] = doc
+				documentHits.Add(1)
 			}
 		}
-		missing = append(missing, i)
+	})
+	var missing []int
+	for i := range objs {
+		if !hit[i] {
+			missing = append(missing, i)
+		}
 	}
 	if len(missing) > 0 {
 		sub := make([]map[string]any, len(missing))
@@ -579,7 +429,7 @@ func encodeLayer(l *layer) ([]byte, bool) {
 	}
 	out = binary.AppendUvarint(out, uint64(len(files)))
 	for _, f := range files {
-		out = appendString(out, f)
+		out = codec.AppendString(out, f)
 		out = binary.AppendUvarint(out, uint64(len(byFile[f])))
 		for _, d := range byFile[f] {
 			p := d.Part()
@@ -587,7 +437,7 @@ func encodeLayer(l *layer) ([]byte, bool) {
 			out = binary.AppendUvarint(out, uint64(p.Line))
 			out = binary.AppendUvarint(out, uint64(p.Col))
 			var ok bool
-			if out, ok = appendValue(out, p.Object); !ok {
+			if out, ok = codec.AppendValue(out, p.Object); !ok {
 				return nil, false
 			}
 		}
@@ -598,25 +448,24 @@ func encodeLayer(l *layer) ([]byte, bool) {
 // restoreLayer makes a layer from kept documents, parsing its policies
 // (which are not kept) as decodeTree does.
 func (b *builder) restoreLayer(rt *readTree, payload []byte) (*layer, error) {
-	r := readerOf(payload)
+	r := codec.NewReader(payload)
 	kept := map[string][]manifest.Part{}
-	for range r.count() {
-		file := r.string()
-		n := r.count()
-		if r.err != nil {
-			return nil, r.err
+	for range r.Count() {
+		file := r.String()
+		n := r.Count()
+		if r.Err() != nil {
+			return nil, r.Err()
 		}
 		parts := make([]manifest.Part, 0, n)
 		for range n {
-			index, line, col := r.count(), r.count(), r.count()
-			if r.err != nil {
-				return nil, r.err
+			index, line, col := r.Count(), r.Count(), r.Count()
+			if r.Err() != nil {
+				return nil, r.Err()
 			}
-			v, rest, err := readValue(r.data, 0)
-			if err != nil {
-				return nil, err
+			v := r.Value()
+			if r.Err() != nil {
+				return nil, r.Err()
 			}
-			r.data = rest
 			obj, ok := v.(map[string]any)
 			if !ok {
 				return nil, errors.New("not a manifest")
@@ -625,7 +474,7 @@ func (b *builder) restoreLayer(rt *readTree, payload []byte) (*layer, error) {
 		}
 		kept[file] = parts
 	}
-	if r.err != nil || len(r.data) != 0 {
+	if r.Err() != nil || len(r.Rest()) != 0 {
 		return nil, errors.New("damaged documents")
 	}
 	l := &layer{pin: rt.pin}

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/orkdev/ork/pkg/bundle"
+	"github.com/orkdev/ork/pkg/codec"
 	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/merge"
 	"github.com/orkdev/ork/pkg/orkestra"
@@ -117,7 +118,7 @@ func (b *builder) makeShared(s *sharedManifest, env string, tmpl Env) {
 		return // it depends on the environment, or each reports its error
 	}
 	if b.opts.Results != nil {
-		data, ok := appendValue(nil, obj)
+		data, ok := codec.AppendValue(nil, obj)
 		if !ok {
 			return
 		}

@@ -23,6 +23,7 @@ import (
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
+	"github.com/orkdev/ork/pkg/codec"
 	"github.com/orkdev/ork/pkg/suggest"
 	"github.com/orkdev/ork/schemas"
 )
@@ -139,6 +140,40 @@ type Validator struct {
 	prepared sync.Map // [2]string -> true once Prepare started its checker
 
 	definedAt sync.Map // [env, kind, name] -> manifest.Pos of a policy-defined manifest
+
+	memo    Memo // what Check found in earlier runs, if set
+	memoMu  sync.Mutex
+	pending []memoEntry // what Check found in this run, for SaveMemo
+}
+
+type memoEntry struct {
+	slot, key string
+	payload   []byte
+}
+
+// A Memo keeps what Check found between runs: each payload under a slot,
+// answering only for the key it was put with. It must tell apart the
+// results of other schemas and other ork builds (cache.Results does).
+type Memo interface {
+	Get(slot, key string) ([]byte, bool)
+	Put(slot, key string, payload []byte) error
+}
+
+// SetMemo makes Check take the completion of a document it checked in an
+// earlier run from m, and SaveMemo keep this run's there: a run whose
+// Komposer and lock are unchanged then does not compile the schemas at all.
+func (v *Validator) SetMemo(m Memo) { v.memo = m }
+
+// SaveMemo keeps in the memo what Check completed in this run. It is
+// called once a run has done what it was asked: a run that fails, or that
+// only reads, leaves the cache as it was.
+func (v *Validator) SaveMemo() {
+	v.memoMu.Lock()
+	defer v.memoMu.Unlock()
+	for _, e := range v.pending {
+		_ = v.memo.Put(e.slot, e.key, e.payload) // a failed write costs the next run time
+	}
+	v.pending = nil
 }
 
 // New returns a Validator. Schemas are compiled on first use.
@@ -597,6 +632,30 @@ func dropDefaultConflicts(vs []Violation) []Violation {
 // definitions (such as "#Komposer" or "#Lock") and returns it completed
 // with defaults.
 func (v *Validator) Check(definition string, doc any) (any, []Violation, error) {
+	var slot, key string
+	if v.memo != nil {
+		if data, ok := codec.AppendValue([]byte(definition+"\x00"), doc); ok {
+			sum := sha256.Sum256(data)
+			slot, key = "check\x00"+definition, "sha256:"+hex.EncodeToString(sum[:])
+			if payload, ok := v.memo.Get(slot, key); ok {
+				if out, rest, err := codec.ReadValue(payload); err == nil && len(rest) == 0 {
+					return out, nil, nil
+				}
+			}
+		}
+	}
+	out, violations, err := v.check(definition, doc)
+	if err == nil && len(violations) == 0 && key != "" {
+		if payload, ok := codec.AppendValue(nil, out); ok {
+			v.memoMu.Lock()
+			v.pending = append(v.pending, memoEntry{slot, key, payload})
+			v.memoMu.Unlock()
+		}
+	}
+	return out, violations, err
+}
+
+func (v *Validator) check(definition string, doc any) (any, []Violation, error) {
 	if err := v.init(); err != nil {
 		return nil, nil, err
 	}

@@ -65,7 +65,7 @@ FUZZ_TARGETS := ./pkg/manifest:FuzzDecode ./pkg/merge:FuzzPatch ./pkg/komposer:F
 	./pkg/bundle:FuzzLoad ./pkg/bundle:FuzzEncodeRoundTrip ./pkg/bundle:FuzzWriter ./pkg/lock:FuzzParse \
 	./pkg/plan:FuzzCompare ./pkg/plan:FuzzLive ./pkg/plan:FuzzMask \
 	./pkg/source/oci:FuzzParse ./pkg/source/oci:FuzzReadArchive ./pkg/source/oci:FuzzParseImage \
-	./pkg/manifest:FuzzDecodeParts ./pkg/compose:FuzzParseFieldPath ./pkg/orkestra:FuzzCheck ./pkg/runtime/inventory:FuzzParseInventory
+	./pkg/manifest:FuzzDecodeParts ./pkg/manifest:FuzzDecodeKnown ./pkg/compose:FuzzParseFieldPath ./pkg/orkestra:FuzzCheck ./pkg/runtime/inventory:FuzzParseInventory
 FUZZLONG  ?= 10m
 
 ## fuzz: run each fuzz target for FUZZTIME, one after the other; seeds live in testdata/fuzz

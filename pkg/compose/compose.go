@@ -554,10 +554,16 @@ func (b *builder) readPath(name, rel, typ string, pos manifest.Pos) (*readTree, 
 	return &readTree{name: name, tree: tree, display: display, pin: bundle.Pin{Name: name, Type: typ, Location: rel, ID: tree.Digest()}}, nil
 }
 
-// decodeRead decodes the files of a path: source or overlay.
+// decodeRead decodes the files of a path: source or overlay, with the
+// documents of its pieces kept by the last run that decoded it (see
+// results.go), and keeps this run's for the next.
 func (b *builder) decodeRead(rt *readTree) (*layer, error) {
-	l, err := b.decodeTree(rt.name, rt.tree, rt.display)
+	known := b.keptPieces(rt)
+	l, pieces, err := b.decodeTree(rt.name, rt.tree, rt.display, known)
 	l.pin = rt.pin
+	if err == nil {
+		b.keepPieces(rt, known, pieces)
+	}
 	return l, err
 }
 
@@ -572,7 +578,7 @@ func (b *builder) decodeSources() problemList {
 		layers := make([]*layer, len(names))
 		errs := make([]error, len(names))
 		forEach(len(names), func(i int) {
-			layers[i], errs[i] = b.decodeKept(b.read[names[i]])
+			layers[i], errs[i] = b.decodeRead(b.read[names[i]])
 		})
 		for i, err := range errs {
 			b.decodeProblems.addErr(err)
@@ -583,12 +589,15 @@ func (b *builder) decodeSources() problemList {
 }
 
 // decodeTree decodes a source's files into a layer: manifests and policies.
-// display names a file of the tree in messages.
-func (b *builder) decodeTree(name string, tree *source.Tree, display func(string) string) (*layer, error) {
+// display names a file of the tree in messages. With known not nil, the
+// documents of every piece of a file it holds are taken from it, and the
+// pieces of the tree's files are returned.
+func (b *builder) decodeTree(name string, tree *source.Tree, display func(string) string, known manifest.Known) (*layer, manifest.Known, error) {
 	l := &layer{}
 	// Files are decoded in parallel, and their results taken in order.
 	type decoded struct {
 		docs   []*manifest.Doc
+		pieces manifest.Known
 		policy *schema.PolicyFile
 		err    error
 	}
@@ -611,7 +620,11 @@ func (b *builder) decodeTree(name string, tree *source.Tree, display func(string
 			out[i].policy = &p
 			return
 		}
-		out[i].docs, out[i].err = manifest.Decode(shown, name, f.Data)
+		if known != nil {
+			out[i].docs, out[i].pieces, out[i].err = manifest.DecodeKnown(shown, name, f.Data, known)
+		} else {
+			out[i].docs, out[i].err = manifest.Decode(shown, name, f.Data)
+		}
 		if v := b.opts.Validator; v != nil {
 			for _, d := range out[i].docs {
 				apiVersion, _ := d.Object["apiVersion"].(string)
@@ -620,6 +633,10 @@ func (b *builder) decodeTree(name string, tree *source.Tree, display func(string
 		}
 	})
 	var errs []error
+	var pieces manifest.Known
+	if known != nil {
+		pieces = manifest.Known{}
+	}
 	for _, d := range out {
 		if d.err != nil {
 			errs = append(errs, d.err)
@@ -628,11 +645,31 @@ func (b *builder) decodeTree(name string, tree *source.Tree, display func(string
 			l.policies = append(l.policies, *d.policy)
 		}
 		l.docs = append(l.docs, d.docs...)
+		maps.Copy(pieces, d.pieces)
 	}
-	if err := uniqueIDs(l.docs); err != nil {
-		errs = append(errs, err)
+	if !sameLayer(known, pieces, len(l.docs)) {
+		if err := uniqueIDs(l.docs); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return l, errors.Join(errs...)
+	return l, pieces, errors.Join(errs...)
+}
+
+// sameLayer reports whether a layer of docs documents made of pieces is the
+// one whose pieces were kept, each piece once: pieces are kept only from a
+// layer whose documents passed uniqueIDs.
+func sameLayer(known, pieces manifest.Known, docs int) bool {
+	if known == nil || len(known) != len(pieces) {
+		return false
+	}
+	kept := 0
+	for sum, d := range pieces {
+		if _, ok := known[sum]; !ok {
+			return false
+		}
+		kept += len(d.Parts)
+	}
+	return kept == docs
 }
 
 // display shows path relative to the working directory, slash-separated.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"testing"
 
+	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/schema"
 )
 
@@ -25,6 +26,9 @@ func FuzzKept(f *testing.F) {
 	f.Add(bad)
 	f.Add(encodeResultSet([]manifestKey{sha256.Sum256(ok), sha256.Sum256(bad)}, [][]byte{ok, bad}))
 	f.Add([]byte("m\xff\xff\xff\xff\x0f"))
+	_, pieces, _ := manifest.DecodeKnown("f.yaml", "src", []byte("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\n"), manifest.Known{})
+	kept, _ := encodePieces(pieces)
+	f.Add(kept)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// What is read encodes to bytes that read back to the same.
 		if r, doc, err := readResult(data); err == nil {
@@ -38,6 +42,19 @@ func FuzzKept(f *testing.F) {
 			}
 			if twice, _ := appendResult(nil, r2, doc2); !bytes.Equal(once, twice) {
 				t.Errorf("result %q reads back as %q", once, twice)
+			}
+		}
+		if known, err := decodePieces(data); err == nil {
+			once, ok := encodePieces(known)
+			if !ok {
+				t.Fatalf("pieces read from %q do not encode", data)
+			}
+			again, err := decodePieces(once)
+			if err != nil {
+				t.Fatalf("%q: %v", once, err)
+			}
+			if twice, _ := encodePieces(again); !bytes.Equal(once, twice) {
+				t.Errorf("pieces %q read back as %q", once, twice)
 			}
 		}
 		if set, err := decodeResultSet(data); err == nil {

@@ -73,7 +73,7 @@ func (b *builder) loadLayout(ctx context.Context, s komposer.Source) (*layer, er
 		return fail(err)
 	}
 	tree := a.Katalog()
-	l, err := b.decodeTree(s.Name, tree, artifactDisplay(s.Name, a.Digest))
+	l, _, err := b.decodeTree(s.Name, tree, artifactDisplay(s.Name, a.Digest), nil)
 	l.pin = bundle.Pin{Name: s.Name, Type: "oci-layout", Location: s.OCI, ID: tree.Digest()}
 	return l, err
 }

@@ -143,7 +143,7 @@ func (b *builder) fetch(ctx context.Context, s komposer.Source, p lock.Pin) (*la
 			return nil, manifest.Errorf(s.Pos, s.Name, "source %q: %v", s.Name, err)
 		}
 		display := func(rel string) string { return fmt.Sprintf("%s@%s:%s", s.Name, shortID(p.ID), joinPath(p.Path, rel)) }
-		l, err := b.decodeTree(s.Name, tree, display)
+		l, _, err := b.decodeTree(s.Name, tree, display, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +157,7 @@ func (b *builder) fetch(ctx context.Context, s komposer.Source, p lock.Pin) (*la
 		if err != nil {
 			return nil, manifest.Errorf(s.Pos, s.Name, "source %q: %v", s.Name, err)
 		}
-		l, err := b.decodeTree(s.Name, tree, artifactDisplay(s.Name, p.ID))
+		l, _, err := b.decodeTree(s.Name, tree, artifactDisplay(s.Name, p.ID), nil)
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -129,8 +131,8 @@ var resultHits atomic.Int64
 // earlier run, for tests.
 var documentHits atomic.Int64
 
-// decodedHits counts the sources whose documents were taken from an
-// earlier run, for tests.
+// decodedHits counts the pieces of files whose documents were taken from
+// an earlier run, for tests.
 var decodedHits atomic.Int64
 
 // manifestKey is the content key of a merged manifest.
@@ -372,68 +374,69 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 	return results, docs, nil
 }
 
-// A path: source's decoded documents are kept too: every environment is
-// made from the same sources, so when one environment must be built again
-// its sources are read back from one entry instead of parsed as YAML. The
-// entry answers for the tree's digest, the file names shown in messages
-// and the source's name; a file's positions are still found in its bytes.
+// The documents of path: sources and overlays are kept too, piece by piece
+// (manifest.DecodeKnown): every environment is made from the same sources,
+// so when one must be built again its sources' documents are read back
+// rather than parsed as YAML, and an overlay edited in one document is
+// parsed again in that document only. A layer's entry holds the pieces of
+// its files as last decoded; positions are still found in the files.
 
-func (b *builder) decodedSlot(rt *readTree) string {
-	return "decoded\x00" + b.k.Path + "\x00" + rt.name
+// piecesKey is the key of the pieces entries: each piece in them is keyed
+// by the sum of its text.
+const piecesKey = "pieces 1"
+
+func (b *builder) piecesSlot(rt *readTree) string {
+	return "pieces\x00" + b.k.Path + "\x00" + rt.name
 }
 
-func decodedKey(rt *readTree) string {
-	h := sha256.New()
-	h.Write([]byte("decoded 1\x00" + rt.name + "\x00" + rt.pin.ID + "\x00"))
-	for _, f := range rt.tree.Files {
-		h.Write([]byte(rt.display(f.Path) + "\x00"))
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
-
-// decodeKept is decodeRead with the documents kept by an earlier run, and
-// keeps them for the next when it decodes.
-func (b *builder) decodeKept(rt *readTree) (*layer, error) {
+// keptPieces returns the pieces of rt's files kept by the last run that
+// decoded it: empty if there are none, nil without kept results.
+func (b *builder) keptPieces(rt *readTree) manifest.Known {
 	if b.opts.Results == nil {
-		return b.decodeRead(rt)
+		return nil
 	}
-	slot, key := b.decodedSlot(rt), decodedKey(rt)
-	if payload, ok := b.opts.Results.Get(slot, key); ok {
-		if l, err := b.restoreLayer(rt, payload); err == nil {
-			decodedHits.Add(1)
-			return l, nil
+	known := manifest.Known{}
+	if payload, ok := b.opts.Results.Get(b.piecesSlot(rt), piecesKey); ok {
+		if k, err := decodePieces(payload); err == nil {
+			known = k
 		}
 	}
-	l, err := b.decodeRead(rt)
-	if err != nil {
-		return l, err
-	}
-	if payload, ok := encodeLayer(l); ok {
-		_ = b.opts.Results.Put(slot, key, payload)
-	}
-	return l, nil
+	return known
 }
 
-// encodeLayer writes a layer's documents by file: the file's name as
-// shown, its number of documents, and each one's index, line, column and
-// object.
-func encodeLayer(l *layer) ([]byte, bool) {
-	var out []byte
-	var files []string
-	byFile := map[string][]*manifest.Doc{}
-	for _, d := range l.docs {
-		if _, ok := byFile[d.Pos.File]; !ok {
-			files = append(files, d.Pos.File)
-		}
-		byFile[d.Pos.File] = append(byFile[d.Pos.File], d)
+// keepPieces keeps the pieces of rt's files as this run decoded them, when
+// they differ from those it found kept.
+func (b *builder) keepPieces(rt *readTree, known, pieces manifest.Known) {
+	if pieces == nil {
+		return
 	}
-	out = binary.AppendUvarint(out, uint64(len(files)))
-	for _, f := range files {
-		out = codec.AppendString(out, f)
-		out = binary.AppendUvarint(out, uint64(len(byFile[f])))
-		for _, d := range byFile[f] {
-			p := d.Part()
-			out = binary.AppendUvarint(out, uint64(p.Index))
+	reused := 0
+	for sum := range pieces {
+		if _, ok := known[sum]; ok {
+			reused++
+		}
+	}
+	decodedHits.Add(int64(reused))
+	if reused == len(pieces) && len(known) == len(pieces) {
+		return
+	}
+	if payload, ok := encodePieces(pieces); ok {
+		_ = b.opts.Results.Put(b.piecesSlot(rt), piecesKey, payload)
+	}
+}
+
+// encodePieces writes pieces in the order of their sums: the number of
+// pieces, then each one's sum, number of documents of the stream, and its
+// documents' lines, columns and objects.
+func encodePieces(pieces manifest.Known) ([]byte, bool) {
+	sums := slices.SortedFunc(maps.Keys(pieces), func(a, b manifest.PieceSum) int { return bytes.Compare(a[:], b[:]) })
+	out := binary.AppendUvarint(nil, uint64(len(sums)))
+	for _, sum := range sums {
+		d := pieces[sum]
+		out = append(out, sum[:]...)
+		out = binary.AppendUvarint(out, uint64(d.Count))
+		out = binary.AppendUvarint(out, uint64(len(d.Parts)))
+		for _, p := range d.Parts {
 			out = binary.AppendUvarint(out, uint64(p.Line))
 			out = binary.AppendUvarint(out, uint64(p.Col))
 			var ok bool
@@ -445,60 +448,33 @@ func encodeLayer(l *layer) ([]byte, bool) {
 	return out, true
 }
 
-// restoreLayer makes a layer from kept documents, parsing its policies
-// (which are not kept) as decodeTree does.
-func (b *builder) restoreLayer(rt *readTree, payload []byte) (*layer, error) {
+func decodePieces(payload []byte) (manifest.Known, error) {
 	r := codec.NewReader(payload)
-	kept := map[string][]manifest.Part{}
-	for range r.Count() {
-		file := r.String()
-		n := r.Count()
-		if r.Err() != nil {
-			return nil, r.Err()
+	n := r.Count()
+	known := make(manifest.Known, n)
+	for range n {
+		var sum manifest.PieceSum
+		if len(r.Rest()) < len(sum) {
+			return nil, codec.ErrShort
 		}
-		parts := make([]manifest.Part, 0, n)
-		for range n {
-			index, line, col := r.Count(), r.Count(), r.Count()
+		copy(sum[:], r.Rest())
+		r.Skip(len(sum))
+		d := manifest.Decoded{Count: int(r.Count())}
+		for range r.Count() {
+			line, col := r.Count(), r.Count()
+			obj, ok := r.Value().(map[string]any)
 			if r.Err() != nil {
 				return nil, r.Err()
 			}
-			v := r.Value()
-			if r.Err() != nil {
-				return nil, r.Err()
-			}
-			obj, ok := v.(map[string]any)
 			if !ok {
-				return nil, errors.New("not a manifest")
+				return nil, errors.New("a piece's document is not a mapping")
 			}
-			parts = append(parts, manifest.Part{Index: int(index), Line: int(line), Col: int(col), Object: obj})
+			d.Parts = append(d.Parts, manifest.Part{Line: int(line), Col: int(col), Object: obj})
 		}
-		kept[file] = parts
+		known[sum] = d
 	}
 	if r.Err() != nil || len(r.Rest()) != 0 {
-		return nil, errors.New("damaged documents")
+		return nil, errors.New("damaged pieces")
 	}
-	l := &layer{pin: rt.pin}
-	for _, f := range rt.tree.Files {
-		shown := rt.display(f.Path)
-		if strings.HasSuffix(f.Path, ".cue") {
-			p := schema.PolicyFile{File: shown, Source: rt.name, Data: f.Data}
-			if err := p.Parse(); err != nil {
-				return nil, err // decoded again, which reports it
-			}
-			l.policies = append(l.policies, p)
-			continue
-		}
-		docs, err := manifest.Restore(shown, rt.name, f.Data, kept[shown])
-		if err != nil {
-			return nil, err
-		}
-		delete(kept, shown)
-		l.docs = append(l.docs, docs...)
-	}
-	if len(kept) != 0 {
-		return nil, errors.New("documents of files the source does not have")
-	}
-	// uniqueIDs is not asked again: the documents were kept only after
-	// decoding them passed it, and the key answers for the same files.
-	return l, nil
+	return known, nil
 }

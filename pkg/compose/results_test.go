@@ -202,8 +202,8 @@ func TestKeptResultsDamaged(t *testing.T) {
 	r := results(t, dir, "test", schema.Digest())
 	p.mustBundles(t, r)
 	entries, _ := filepath.Glob(filepath.Join(dir, "results", "*", "*"))
-	if len(entries) != 5 { // a bundle and the manifests' results per environment, the source's documents
-		t.Fatalf("%d entries kept, want 5: %v", len(entries), entries)
+	if len(entries) != 7 { // a bundle, the manifests' results and the overlay's pieces per environment, the source's pieces
+		t.Fatalf("%d entries kept, want 7: %v", len(entries), entries)
 	}
 	for _, e := range entries {
 		data, err := os.ReadFile(e)
@@ -218,8 +218,8 @@ func TestKeptResultsDamaged(t *testing.T) {
 	appendTo(t, p.overlay, "# so that env-00's manifests' results are read too\n")
 	want := p.mustBundles(t, nil)
 	sameBundles(t, "damaged entries", p.mustBundles(t, r), want)
-	if r.Dropped() != 5 {
-		t.Errorf("%d damaged entries dropped, want 5", r.Dropped())
+	if r.Dropped() != 7 {
+		t.Errorf("%d damaged entries dropped, want 7", r.Dropped())
 	}
 }
 
@@ -268,5 +268,56 @@ func TestKeptResultsStillValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestKeptPieces edits one document of an overlay: the build after it
+// takes every other document of the overlay, and every document of the
+// source, from the pieces the first build kept, and gives the bytes of a
+// build without kept results.
+func TestKeptPieces(t *testing.T) {
+	p := workloadProject(t, workload.Size{Services: 20, Environments: 2})
+	r := results(t, t.TempDir(), "test", schema.Digest())
+	p.mustBundles(t, r)
+
+	// The workload writes its documents "---"-separated, one piece each.
+	pieces := func(path string) int64 {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int64(1 + bytes.Count(data, []byte("\n---\n")))
+	}
+	sources, _ := filepath.Glob(filepath.Join(p.dir, "base", "*.yaml"))
+	want := pieces(p.overlay) - 1
+	for _, f := range sources {
+		want += pieces(f)
+	}
+	changeReplicas(t, p.overlay, 7)
+	hits := decodedHits.Load()
+	got := p.mustBundles(t, r)
+	if n := decodedHits.Load() - hits; n != want {
+		t.Errorf("%d pieces taken from the kept ones, want %d: all but the edited document", n, want)
+	}
+	sameBundles(t, "one document edited", got, p.mustBundles(t, nil))
+}
+
+// TestKeptPiecesDuplicate copies a document of an overlay, whose pieces
+// are all kept: the copy is an identity twice, and the build fails as it
+// does without kept results.
+func TestKeptPiecesDuplicate(t *testing.T) {
+	p := workloadProject(t, workload.Size{Services: 5, Environments: 2})
+	r := results(t, t.TempDir(), "test", schema.Digest())
+	p.mustBundles(t, r)
+	data, err := os.ReadFile(p.overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := bytes.Cut(data, []byte("---\n"))
+	appendTo(t, p.overlay, "---\n"+string(first))
+	_, want := p.bundles(t, nil)
+	_, got := p.bundles(t, r)
+	if want == nil || got == nil || got.Error() != want.Error() {
+		t.Fatalf("with kept pieces: %v\nwithout: %v", got, want)
 	}
 }

@@ -167,15 +167,23 @@ func (d *Doc) node() *yaml.Node {
 // skipped. Each document must be a mapping with apiVersion, kind and
 // metadata.name; every problem found is returned, joined.
 func Decode(file, source string, data []byte) ([]*Doc, error) {
-	src := &srcFile{data: data}
+	docs, _, err := decodeRun(file, source, &srcFile{data: data}, data, 0)
+	return docs, err
+}
+
+// decodeRun decodes data, lines lines into src's file, in parts when it is
+// large, and returns its documents and how many the stream holds.
+func decodeRun(file, source string, src *srcFile, data []byte, lines int) ([]*Doc, int, error) {
 	if parts := splitStream(data, runtime.GOMAXPROCS(0), minPart); len(parts) > 1 {
-		if docs, ok := decodeParts(file, source, src, parts); ok {
-			return docs, nil
+		for i := range parts {
+			parts[i].lines += lines
+		}
+		if docs, count, ok := decodeParts(file, source, src, parts); ok {
+			return docs, count, nil
 		}
 		// Decoded again as one stream, which reports the problem as usual.
 	}
-	docs, _, err := decodeStream(file, source, src, data, 0)
-	return docs, err
+	return decodeStream(file, source, src, data, lines)
 }
 
 // A large stream is decoded in parts, on as many goroutines as there are
@@ -192,6 +200,7 @@ const minPart = 32 << 10
 type part struct {
 	data  []byte
 	lines int
+	at    int // its offset in the stream (pieces only)
 }
 
 // splitStream cuts data into up to n parts of about equal size, each at
@@ -200,26 +209,13 @@ type part struct {
 // markers, which bind documents to what comes before them.
 func splitStream(data []byte, n, minSize int) []part {
 	n = min(n, len(data)/minSize)
-	if n < 2 || bytes.HasPrefix(data, []byte("%")) || bytes.Contains(data, []byte("\n%")) || bytes.Contains(data, []byte("\n...")) {
+	if n < 2 || !cuttable(data) {
 		return nil
 	}
 	var parts []part
 	start, lines := 0, 0
 	for k := 1; k < n; k++ {
-		at := max(start, k*len(data)/n)
-		cut := -1
-		for off := at; off < len(data); {
-			i := bytes.Index(data[off:], []byte("\n---"))
-			if i < 0 {
-				break
-			}
-			i += off + 1 // the marker's line
-			if j := i + 3; j == len(data) || data[j] == ' ' || data[j] == '\t' || data[j] == '\r' || data[j] == '\n' {
-				cut = i
-				break
-			}
-			off = i
-		}
+		cut := nextMarker(data, max(start, k*len(data)/n))
 		if cut < 0 {
 			break
 		}
@@ -230,8 +226,53 @@ func splitStream(data []byte, n, minSize int) []part {
 	return append(parts, part{data: data[start:], lines: lines})
 }
 
-// decodeParts decodes parts in parallel; false when any part has a problem.
-func decodeParts(file, source string, src *srcFile, parts []part) ([]*Doc, bool) {
+// cuttable reports whether a stream may be cut at its document markers:
+// directives and document end markers bind documents to what comes before
+// them, and lines must end as the cutting counts them, with "\n". YAML
+// also ends a line at a lone "\r" and at NEL, LS and PS: a stream holding
+// one is decoded whole.
+func cuttable(data []byte) bool {
+	if bytes.HasPrefix(data, []byte("%")) || bytes.Contains(data, []byte("\n%")) || bytes.Contains(data, []byte("\n...")) {
+		return false
+	}
+	for _, brk := range []string{"\u0085", "\u2028", "\u2029"} {
+		if bytes.Contains(data, []byte(brk)) {
+			return false
+		}
+	}
+	for i := bytes.IndexByte(data, '\r'); i >= 0; {
+		if i+1 == len(data) || data[i+1] != '\n' {
+			return false
+		}
+		next := bytes.IndexByte(data[i+1:], '\r')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return true
+}
+
+// nextMarker returns the offset of the first document marker line ("---"
+// alone or before a space) starting after offset from, or -1.
+func nextMarker(data []byte, from int) int {
+	for off := from; off < len(data); {
+		i := bytes.Index(data[off:], []byte("\n---"))
+		if i < 0 {
+			return -1
+		}
+		i += off + 1 // the marker's line
+		if j := i + 3; j == len(data) || data[j] == ' ' || data[j] == '\t' || data[j] == '\r' || data[j] == '\n' {
+			return i
+		}
+		off = i
+	}
+	return -1
+}
+
+// decodeParts decodes parts in parallel and returns their documents and how
+// many the stream holds; false when any part has a problem.
+func decodeParts(file, source string, src *srcFile, parts []part) ([]*Doc, int, bool) {
 	type decoded struct {
 		docs  []*Doc
 		count int
@@ -251,7 +292,7 @@ func decodeParts(file, source string, src *srcFile, parts []part) ([]*Doc, bool)
 	index := 0 // of the part's first document in the whole stream
 	for _, d := range out {
 		if d.err != nil {
-			return nil, false
+			return nil, 0, false
 		}
 		for _, doc := range d.docs {
 			doc.index += index
@@ -259,7 +300,7 @@ func decodeParts(file, source string, src *srcFile, parts []part) ([]*Doc, bool)
 		docs = append(docs, d.docs...)
 		index += d.count
 	}
-	return docs, true
+	return docs, index, true
 }
 
 // decodeStream decodes the documents of data, lines lines into the file,
@@ -619,34 +660,4 @@ func (d *Doc) Inline(path []string, source string) (*Doc, error) {
 	}
 	return &Doc{Object: obj, ID: id, Pos: pos, Source: source, file: d.file, index: d.index,
 		path: append(slices.Clone(d.path), path...)}, nil
-}
-
-// Part is one document of a file as Decode found it: its place in the
-// stream, where it starts and what it holds.
-type Part struct {
-	Index     int
-	Line, Col int
-	Object    map[string]any
-}
-
-// Part returns what Restore needs to make d again.
-func (d *Doc) Part() Part {
-	return Part{Index: d.index, Line: d.Pos.Line, Col: d.Pos.Col, Object: d.Object}
-}
-
-// Restore makes the documents of a file from the parts that Decode found in
-// the same bytes, for a caller that kept them instead of decoding again.
-// Positions inside the documents are found in data when asked for, as for
-// decoded documents.
-func Restore(file, source string, data []byte, parts []Part) ([]*Doc, error) {
-	src := &srcFile{data: data}
-	docs := make([]*Doc, 0, len(parts))
-	for _, p := range parts {
-		id, err := identity(p.Object)
-		if err != nil {
-			return nil, err
-		}
-		docs = append(docs, &Doc{Object: p.Object, ID: id, Pos: Pos{File: file, Line: p.Line, Col: p.Col}, Source: source, file: src, index: p.Index})
-	}
-	return docs, nil
 }

@@ -74,7 +74,7 @@ func TestDecodeParts(t *testing.T) {
 			if !tt.split {
 				return
 			}
-			got, ok := decodeParts("f.yaml", "src", &srcFile{data: data}, parts)
+			got, _, ok := decodeParts("f.yaml", "src", &srcFile{data: data}, parts)
 			if ok != (err == nil) {
 				t.Fatalf("parts ok=%v, whole error %v", ok, err)
 			}
@@ -114,7 +114,7 @@ func FuzzDecodeParts(f *testing.F) {
 		if len(parts) < 2 {
 			return
 		}
-		got, ok := decodeParts("f.yaml", "src", &srcFile{data: data}, parts)
+		got, _, ok := decodeParts("f.yaml", "src", &srcFile{data: data}, parts)
 		if !ok {
 			return
 		}

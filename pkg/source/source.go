@@ -3,6 +3,7 @@
 package source
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -105,15 +106,18 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	var buf bytes.Buffer
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		if err := CheckSize(st.Size()); err != nil {
 			return nil, err
 		}
+		// Room for the whole file: read in one call, not grown in steps.
+		buf.Grow(int(st.Size()) + bytes.MinRead)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileBytes+1)); err != nil {
 		return nil, err
 	}
+	data := buf.Bytes()
 	if len(data) > MaxFileBytes {
 		return nil, &FileTooLargeError{Size: -1}
 	}

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/orkdev/ork/pkg/source"
 	"github.com/orkdev/ork/pkg/suggest"
@@ -73,6 +74,9 @@ func Load(root, dir, rel string, skip ...string) (*source.Tree, string, error) {
 	if err := w.dir(real, ""); err != nil {
 		return nil, "", err
 	}
+	if err := w.readFiles(); err != nil {
+		return nil, "", err
+	}
 	tree.Sort()
 	return tree, target, nil
 }
@@ -91,7 +95,11 @@ type walker struct {
 	tree     *source.Tree
 	walking  map[string]bool // the real directories on the way down
 	dirs     int
+	files    []found // to read, once the walk has found them all
 }
+
+// found is a file the walk found: its real path and its path in the tree.
+type found struct{ real, treePath string }
 
 // dir reads the real directory real, whose files have tree paths that
 // start with prefix.
@@ -171,11 +179,41 @@ func (w *walker) symlink(p, treePath string) error {
 }
 
 func (w *walker) read(real, treePath string) error {
-	data, err := source.ReadFile(real)
-	if err != nil {
-		return fmt.Errorf("%s: %w", w.shown(treePath), err)
+	w.files = append(w.files, found{real, treePath})
+	return nil
+}
+
+// readers is how many files are read at once: reading is mostly waiting
+// on the system, and a source is often hundreds of small files.
+const readers = 8
+
+// readFiles reads the files found, several at once, into the tree in the
+// order found; the first error in that order is returned.
+func (w *walker) readFiles() error {
+	data := make([][]byte, len(w.files))
+	errs := make([]error, len(w.files))
+	next := make(chan int, len(w.files))
+	for i := range w.files {
+		next <- i
 	}
-	w.tree.Files = append(w.tree.Files, source.File{Path: treePath, Data: data})
+	close(next)
+	var wg sync.WaitGroup
+	for range min(readers, len(w.files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				data[i], errs[i] = source.ReadFile(w.files[i].real)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, f := range w.files {
+		if errs[i] != nil {
+			return fmt.Errorf("%s: %w", w.shown(f.treePath), errs[i])
+		}
+		w.tree.Files = append(w.tree.Files, source.File{Path: f.treePath, Data: data[i]})
+	}
 	return nil
 }
 

@@ -83,12 +83,6 @@ type Katalog struct {
 	Additions []Addition       // overlay documents that matched no source manifest
 	byID      map[manifest.ID]*entry
 	shared    []*sharedManifest // shared[i], when set, made Manifests[i] (see shared.go)
-	yaml      [][]byte          // yaml[i], when set, is Manifests[i]'s YAML document
-
-	// settled: nothing changes the manifests once validated (no policy,
-	// image pin, trace or ephemeral rename), so their YAML documents are
-	// written at validation and kept with its results.
-	settled bool
 }
 
 // Addition is a manifest that an overlay or override added rather than
@@ -116,7 +110,6 @@ type entry struct {
 	docs   []*manifest.Doc // the documents merged into it, in order
 	own    bool            // an overlay wrote it: it is the environment's own
 	shared *sharedManifest // when made once for all environments: obj is its, read-only
-	yaml   []byte          // obj's YAML document, when written at completion (Katalog.settled)
 }
 
 // Build returns the Katalog of each environment asked for. All problems
@@ -350,7 +343,6 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	}
 	layers = append(layers, b.overrides)
 	kat := b.merge(Env{Name: env.Name, Production: env.Production}, layers, problems)
-	kat.settled = b.settles(layers)
 	kat.oneKatalog(problems)
 	kat.resolveCRDFiles(problems)
 	if s := b.snapshot; s != nil && s.Branch != "" {
@@ -431,7 +423,7 @@ func (b *builder) overlay(path string) (*layer, error) {
 		return nil, err
 	}
 	sl.once.Do(func() {
-		sl.layer, sl.err = b.decodeRead(rt)
+		sl.layer, sl.err = b.decodeRead(rt, true)
 		if sl.layer != nil {
 			sl.layer.additive, sl.layer.overlay = true, true
 		}
@@ -557,8 +549,8 @@ func (b *builder) readPath(name, rel, typ string, pos manifest.Pos) (*readTree, 
 // decodeRead decodes the files of a path: source or overlay, with the
 // documents of its pieces kept by the last run that decoded it (see
 // results.go), and keeps this run's for the next.
-func (b *builder) decodeRead(rt *readTree) (*layer, error) {
-	known := b.keptPieces(rt)
+func (b *builder) decodeRead(rt *readTree, overlay bool) (*layer, error) {
+	known := b.keptPieces(rt, overlay)
 	l, pieces, err := b.decodeTree(rt.name, rt.tree, rt.display, known)
 	l.pin = rt.pin
 	if err == nil {
@@ -578,7 +570,7 @@ func (b *builder) decodeSources() problemList {
 		layers := make([]*layer, len(names))
 		errs := make([]error, len(names))
 		forEach(len(names), func(i int) {
-			layers[i], errs[i] = b.decodeRead(b.read[names[i]])
+			layers[i], errs[i] = b.decodeRead(b.read[names[i]], false)
 		})
 		for i, err := range errs {
 			b.decodeProblems.addErr(err)
@@ -828,10 +820,9 @@ func (b *builder) complete(kat *Katalog, problems *problemList, cached bool) {
 		entries = append(entries, e)
 	}
 	var results []schema.Result
-	var docs [][]byte
 	var err error
 	if cached && b.opts.Results != nil {
-		results, docs, err = b.completeCached(kat.Env.Name, objs, shared, kat.settled)
+		results, err = b.completeCached(kat.Env.Name, objs, shared)
 	} else {
 		results, err = b.opts.Validator.Complete(objs)
 	}
@@ -846,9 +837,6 @@ func (b *builder) complete(kat *Katalog, problems *problemList, cached bool) {
 			problems.add(problem{pos: pos, source: src, env: kat.Env.Name, subject: e.id.String(), msg: pathMsg(v.Path, e.obj, v.Msg)})
 		}
 		e.obj = r.Object
-		if docs != nil {
-			e.yaml = docs[i]
-		}
 	}
 }
 
@@ -1044,12 +1032,6 @@ func (kat *Katalog) finish() {
 	for i, id := range kat.IDs {
 		e := kat.byID[id]
 		kat.Manifests[i] = e.obj
-		if e.yaml != nil {
-			if kat.yaml == nil {
-				kat.yaml = make([][]byte, len(kat.IDs))
-			}
-			kat.yaml[i] = e.yaml
-		}
 		if e.shared != nil {
 			if kat.shared == nil {
 				kat.shared = make([]*sharedManifest, len(kat.IDs))

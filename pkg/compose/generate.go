@@ -56,7 +56,7 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 	}
 	opts.share = true
 	names, err := walk(ctx, opts, hit, func(i int, kat *Katalog) error {
-		encoded, err := kat.documents()
+		encoded, err := kat.sharedDocuments()
 		if err != nil {
 			return err
 		}

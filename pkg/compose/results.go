@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/orkdev/ork/pkg/bundle"
 	"github.com/orkdev/ork/pkg/codec"
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/manifest"
@@ -127,10 +126,6 @@ func decodeCachedBundle(payload []byte) (manifests, crds int, data []byte, ok bo
 // run, for tests.
 var resultHits atomic.Int64
 
-// documentHits counts the manifests whose YAML document was taken from an
-// earlier run, for tests.
-var documentHits atomic.Int64
-
 // decodedHits counts the pieces of files whose documents were taken from
 // an earlier run, for tests.
 var decodedHits atomic.Int64
@@ -198,20 +193,10 @@ func decodeResultSet(data []byte) (resultSet, error) {
 	return set, nil
 }
 
-// A result is encoded as 'o' and the completed manifest; or 'y', the
-// manifest's YAML document as the bundle writes it (its length, its bytes)
-// and then the completed manifest; or 'v', the number of violations and
-// each one's path and message. The YAML is kept where nothing changes a
-// manifest after validation, so that a run taking the result does not
-// write the document again.
-func appendResult(out []byte, r schema.Result, yaml []byte) ([]byte, bool) {
+// A result is encoded as 'o' and the completed manifest, or 'v', the
+// number of violations and each one's path and message.
+func appendResult(out []byte, r schema.Result) ([]byte, bool) {
 	if len(r.Violations) == 0 {
-		if yaml != nil {
-			out = append(out, 'y')
-			out = binary.AppendUvarint(out, uint64(len(yaml)))
-			out = append(out, yaml...)
-			return codec.AppendValue(out, r.Object)
-		}
 		return codec.AppendValue(append(out, 'o'), r.Object)
 	}
 	out = append(out, 'v')
@@ -226,30 +211,21 @@ func appendResult(out []byte, r schema.Result, yaml []byte) ([]byte, bool) {
 	return out, true
 }
 
-func readResult(data []byte) (schema.Result, []byte, error) {
+func readResult(data []byte) (schema.Result, error) {
 	if len(data) == 0 {
-		return schema.Result{}, nil, codec.ErrShort
+		return schema.Result{}, codec.ErrShort
 	}
-	var yaml []byte
 	switch data[0] {
-	case 'y':
-		n, size := binary.Uvarint(data[1:])
-		if size <= 0 || n > uint64(len(data)-1-size) {
-			return schema.Result{}, nil, codec.ErrShort
-		}
-		yaml = data[1+size : 1+size+int(n)]
-		data = data[size+int(n):] // data[1:] is now its value, as after 'o'
-		fallthrough
 	case 'o':
 		v, rest, err := codec.ReadValue(data[1:])
 		if err != nil {
-			return schema.Result{}, nil, err
+			return schema.Result{}, err
 		}
 		obj, ok := v.(map[string]any)
 		if !ok || len(rest) != 0 {
-			return schema.Result{}, nil, errors.New("not a manifest")
+			return schema.Result{}, errors.New("not a manifest")
 		}
-		return schema.Result{Object: obj}, yaml, nil
+		return schema.Result{Object: obj}, nil
 	case 'v':
 		r := codec.NewReader(data[1:])
 		n := r.Count()
@@ -263,27 +239,23 @@ func readResult(data []byte) (schema.Result, []byte, error) {
 			vs = append(vs, v)
 		}
 		if r.Err() != nil || len(r.Rest()) != 0 {
-			return schema.Result{}, nil, errors.New("damaged violations")
+			return schema.Result{}, errors.New("damaged violations")
 		}
-		return schema.Result{Violations: vs}, nil, nil
+		return schema.Result{Violations: vs}, nil
 	}
-	return schema.Result{}, nil, errors.New("unknown result")
+	return schema.Result{}, errors.New("unknown result")
 }
 
 // completeCached is Validator.Complete with the environment's results of
 // an earlier run: a manifest whose content has a result is not validated
 // again. The results of this run replace the environment's entry. Failing
 // to store them costs the next run time, not this one its result.
-func (b *builder) completeCached(env string, objs []map[string]any, shared []*sharedManifest, settled bool) ([]schema.Result, [][]byte, error) {
+func (b *builder) completeCached(env string, objs []map[string]any, shared []*sharedManifest) ([]schema.Result, error) {
 	prev := b.kept.take(b, env)
 	keys := make([]manifestKey, len(objs))
 	keyed := make([]bool, len(objs))
 	values := make([][]byte, len(objs))
 	results := make([]schema.Result, len(objs))
-	var docs [][]byte // YAML documents, when settled
-	if settled {
-		docs = make([][]byte, len(objs))
-	}
 	hit := make([]bool, len(objs))
 	forSpans(len(objs), func(_, lo, hi int) {
 		var buf []byte
@@ -299,8 +271,8 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 			if !found {
 				continue
 			}
-			r, doc, err := readResult(v)
-			if err != nil || settled && doc == nil && len(r.Violations) == 0 {
+			r, err := readResult(v)
+			if err != nil {
 				continue
 			}
 			resultHits.Add(1)
@@ -308,10 +280,6 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 				r.Object = obj
 			}
 			results[i], values[i], hit[i] = r, v, true
-			if settled && doc != nil {
-				docs[i] = doc
-				documentHits.Add(1)
-			}
 		}
 	})
 	var missing []int
@@ -327,21 +295,12 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 		}
 		rs, err := b.opts.Validator.Complete(sub)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for j, i := range missing {
 			results[i] = rs[j]
-			var doc []byte
-			if settled && len(rs[j].Violations) == 0 {
-				// Written here rather than with the bundle, so that the
-				// result keeps it.
-				if doc, err = bundle.EncodeDocument(rs[j].Object); err != nil {
-					return nil, nil, err
-				}
-				docs[i] = doc
-			}
 			if keyed[i] {
-				values[i], keyed[i] = appendResult(nil, rs[j], doc)
+				values[i], keyed[i] = appendResult(nil, rs[j])
 			}
 		}
 	}
@@ -371,7 +330,7 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 	if changed || len(setKeys) != len(prev) {
 		_ = b.opts.Results.Put(b.manifestsSlot(env), manifestsKey, encodeResultSet(setKeys, setValues))
 	}
-	return results, docs, nil
+	return results, nil
 }
 
 // The documents of path: sources and overlays are kept too, piece by piece
@@ -380,6 +339,13 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 // rather than parsed as YAML, and an overlay edited in one document is
 // parsed again in that document only. A layer's entry holds the pieces of
 // its files as last decoded; positions are still found in the files.
+//
+// An overlay is decoded only to build its environment, and a build from
+// scratch (as in CI) builds every environment once: keeping every
+// overlay's pieces would cost such a build a tenth of its time for nothing.
+// So an overlay's first decoding leaves an empty entry, and its pieces are
+// kept from the second on: the first edit after a build from scratch
+// parses the edited overlay whole, the next ones only what they change.
 
 // piecesKey is the key of the pieces entries: each piece in them is keyed
 // by the sum of its text.
@@ -390,24 +356,30 @@ func (b *builder) piecesSlot(rt *readTree) string {
 }
 
 // keptPieces returns the pieces of rt's files kept by the last run that
-// decoded it: empty if there are none, nil without kept results.
-func (b *builder) keptPieces(rt *readTree) manifest.Known {
+// decoded it, and nil when rt is decoded whole: without kept results, or an
+// overlay met for the first time, for which it leaves an empty entry.
+func (b *builder) keptPieces(rt *readTree, overlay bool) manifest.Known {
 	if b.opts.Results == nil {
 		return nil
 	}
-	known := manifest.Known{}
-	if payload, ok := b.opts.Results.Get(b.piecesSlot(rt), piecesKey); ok {
+	payload, ok := b.opts.Results.Get(b.piecesSlot(rt), piecesKey)
+	if !ok && overlay {
+		empty, _ := encodePieces(nil)
+		_ = b.opts.Results.Put(b.piecesSlot(rt), piecesKey, empty)
+		return nil
+	}
+	if ok {
 		if k, err := decodePieces(payload); err == nil {
-			known = k
+			return k
 		}
 	}
-	return known
+	return manifest.Known{}
 }
 
 // keepPieces keeps the pieces of rt's files as this run decoded them, when
 // they differ from those it found kept.
 func (b *builder) keepPieces(rt *readTree, known, pieces manifest.Known) {
-	if pieces == nil {
+	if known == nil || pieces == nil {
 		return
 	}
 	reused := 0

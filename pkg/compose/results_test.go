@@ -3,6 +3,7 @@ package compose
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,9 +20,6 @@ import (
 type keptProject struct {
 	dir     string // the Komposer's directory: messages are relative to it
 	overlay string // an overlay file of the first environment
-	// settled: no policy or image pin changes its manifests after
-	// validation, so their YAML documents are kept with their results.
-	settled bool
 }
 
 func workloadProject(t *testing.T, size workload.Size) keptProject {
@@ -29,7 +27,7 @@ func workloadProject(t *testing.T, size workload.Size) keptProject {
 	if err := workload.Write(dir, size); err != nil {
 		t.Fatal(err)
 	}
-	return keptProject{dir: dir, overlay: filepath.Join(dir, "envs", "env-00", "services.yaml"), settled: true}
+	return keptProject{dir: dir, overlay: filepath.Join(dir, "envs", "env-00", "services.yaml")}
 }
 
 func demoProject(t *testing.T) keptProject {
@@ -133,13 +131,10 @@ func TestKeptResultsSameBytes(t *testing.T) {
 			// the first environment is built again from kept results.
 			appendTo(t, p.overlay, "\n# reviewed\n")
 			want = p.mustBundles(t, nil)
-			hits, decoded, documents := resultHits.Load(), decodedHits.Load(), documentHits.Load()
+			hits, decoded := resultHits.Load(), decodedHits.Load()
 			sameBundles(t, "manifests kept", p.mustBundles(t, r), want)
 			if resultHits.Load() == hits {
 				t.Errorf("no manifest result was reused")
-			}
-			if p.settled && documentHits.Load() == documents {
-				t.Errorf("no manifest's YAML document was taken from its kept result")
 			}
 			if decodedHits.Load() == decoded {
 				t.Errorf("the sources' documents were decoded again")
@@ -202,7 +197,7 @@ func TestKeptResultsDamaged(t *testing.T) {
 	r := results(t, dir, "test", schema.Digest())
 	p.mustBundles(t, r)
 	entries, _ := filepath.Glob(filepath.Join(dir, "results", "*", "*"))
-	if len(entries) != 7 { // a bundle, the manifests' results and the overlay's pieces per environment, the source's pieces
+	if len(entries) != 7 { // a bundle, the manifests' results and the overlay's (empty) pieces per environment, the source's pieces
 		t.Fatalf("%d entries kept, want 7: %v", len(entries), entries)
 	}
 	for _, e := range entries {
@@ -271,10 +266,11 @@ func TestKeptResultsStillValidate(t *testing.T) {
 	}
 }
 
-// TestKeptPieces edits one document of an overlay: the build after it
-// takes every other document of the overlay, and every document of the
-// source, from the pieces the first build kept, and gives the bytes of a
-// build without kept results.
+// TestKeptPieces edits one document of an overlay, twice. Every build
+// takes the source's documents from the pieces kept; the overlay's are kept
+// from its second decoding on (results.go), so the second edit parses the
+// edited document only. Each build gives the bytes of a build without kept
+// results.
 func TestKeptPieces(t *testing.T) {
 	p := workloadProject(t, workload.Size{Services: 20, Environments: 2})
 	r := results(t, t.TempDir(), "test", schema.Digest())
@@ -289,32 +285,38 @@ func TestKeptPieces(t *testing.T) {
 		return int64(1 + bytes.Count(data, []byte("\n---\n")))
 	}
 	sources, _ := filepath.Glob(filepath.Join(p.dir, "base", "*.yaml"))
-	want := pieces(p.overlay) - 1
+	var source int64
 	for _, f := range sources {
-		want += pieces(f)
+		source += pieces(f)
 	}
-	changeReplicas(t, p.overlay, 7)
-	hits := decodedHits.Load()
-	got := p.mustBundles(t, r)
-	if n := decodedHits.Load() - hits; n != want {
-		t.Errorf("%d pieces taken from the kept ones, want %d: all but the edited document", n, want)
+	for i, want := range []int64{source, source + pieces(p.overlay) - 1} {
+		changeReplicas(t, p.overlay, 7+i)
+		hits := decodedHits.Load()
+		got := p.mustBundles(t, r)
+		if n := decodedHits.Load() - hits; n != want {
+			t.Errorf("edit %d: %d pieces taken from the kept ones, want %d", i+1, n, want)
+		}
+		sameBundles(t, fmt.Sprintf("edit %d", i+1), got, p.mustBundles(t, nil))
 	}
-	sameBundles(t, "one document edited", got, p.mustBundles(t, nil))
 }
 
-// TestKeptPiecesDuplicate copies a document of an overlay, whose pieces
-// are all kept: the copy is an identity twice, and the build fails as it
-// does without kept results.
+// TestKeptPiecesDuplicate copies a document of an overlay whose pieces are
+// all kept: the copy is an identity twice, and the build fails as it does
+// without kept results.
 func TestKeptPiecesDuplicate(t *testing.T) {
 	p := workloadProject(t, workload.Size{Services: 5, Environments: 2})
 	r := results(t, t.TempDir(), "test", schema.Digest())
+	p.mustBundles(t, r)
+	appendTo(t, p.overlay, "# decoded a second time: its pieces are kept\n")
 	p.mustBundles(t, r)
 	data, err := os.ReadFile(p.overlay)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, _, _ := bytes.Cut(data, []byte("---\n"))
-	appendTo(t, p.overlay, "---\n"+string(first))
+	// The last piece again: the overlay is made of the pieces kept, one of
+	// them twice.
+	last := data[bytes.LastIndex(data, []byte("---\n")):]
+	appendTo(t, p.overlay, string(last))
 	_, want := p.bundles(t, nil)
 	_, got := p.bundles(t, r)
 	if want == nil || got == nil || got.Error() != want.Error() {

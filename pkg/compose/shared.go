@@ -124,9 +124,9 @@ func (b *builder) makeShared(s *sharedManifest, env string, tmpl Env) {
 		}
 		s.key = sha256.Sum256(data)
 		if v, hit := b.kept.peek(b, env)[s.key]; hit {
-			if r, doc, err := readResult(v); err == nil && len(r.Violations) == 0 && r.Object != nil {
+			if r, err := readResult(v); err == nil && len(r.Violations) == 0 && r.Object != nil {
 				resultHits.Add(1)
-				s.obj, s.value, s.yaml, s.ok = r.Object, v, doc, true
+				s.obj, s.value, s.ok = r.Object, v, true
 				return
 			}
 		}
@@ -135,39 +135,28 @@ func (b *builder) makeShared(s *sharedManifest, env string, tmpl Env) {
 	if err != nil || len(rs[0].Violations) > 0 {
 		return
 	}
-	s.obj = rs[0].Object
 	if b.opts.Results != nil {
-		doc, err := s.encoded()
-		if err != nil {
-			return
-		}
 		var ok bool
-		if s.value, ok = appendResult(nil, rs[0], doc); !ok {
+		if s.value, ok = appendResult(nil, rs[0]); !ok {
 			return
 		}
 	}
-	s.ok = true
+	s.obj, s.ok = rs[0].Object, true
 }
 
 // encoded is the shared manifest's YAML document, written once.
 func (s *sharedManifest) encoded() ([]byte, error) {
-	s.yamlOnce.Do(func() {
-		if s.yaml == nil { // else kept with its result
-			s.yaml, s.yamlErr = bundle.EncodeDocument(s.obj)
-		}
-	})
+	s.yamlOnce.Do(func() { s.yaml, s.yamlErr = bundle.EncodeDocument(s.obj) })
 	return s.yaml, s.yamlErr
 }
 
-// documents returns, beside each manifest, its YAML document when it was
-// written already (by validation, or once for the environments sharing
-// it), or nil (bundle.Spec.Encoded).
-func (kat *Katalog) documents() ([][]byte, error) {
+// sharedDocuments returns, beside each manifest, the YAML document of its
+// shared manifest, or nil (bundle.Spec.Encoded).
+func (kat *Katalog) sharedDocuments() ([][]byte, error) {
 	if kat.shared == nil {
-		return kat.yaml, nil
+		return nil, nil
 	}
 	docs := make([][]byte, len(kat.shared))
-	copy(docs, kat.yaml)
 	for i, s := range kat.shared {
 		if s == nil {
 			continue

@@ -330,7 +330,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 		layers = append(layers, l)
 	}
 	for _, o := range env.Overlays {
-		l, err := b.overlay(o)
+		l, err := b.overlay(o, env.Name)
 		defer b.release(o)
 		if err != nil {
 			problems.addErr(err)
@@ -416,14 +416,15 @@ func (b *builder) readOverlay(path string) (*readTree, error) {
 	return sl.tree, sl.readErr
 }
 
-func (b *builder) overlay(path string) (*layer, error) {
+// overlay returns the decoded overlay at path, which env uses.
+func (b *builder) overlay(path, env string) (*layer, error) {
 	sl := b.overlays[path]
 	rt, err := b.readOverlay(path)
 	if err != nil {
 		return nil, err
 	}
 	sl.once.Do(func() {
-		sl.layer, sl.err = b.decodeRead(rt, true)
+		sl.layer, sl.err = b.decodeRead(rt, env)
 		if sl.layer != nil {
 			sl.layer.additive, sl.layer.overlay = true, true
 		}
@@ -546,11 +547,11 @@ func (b *builder) readPath(name, rel, typ string, pos manifest.Pos) (*readTree, 
 	return &readTree{name: name, tree: tree, display: display, pin: bundle.Pin{Name: name, Type: typ, Location: rel, ID: tree.Digest()}}, nil
 }
 
-// decodeRead decodes the files of a path: source or overlay, with the
-// documents of its pieces kept by the last run that decoded it (see
+// decodeRead decodes the files of a path: source, or overlay of env, with
+// the documents of its pieces kept by the last run that decoded it (see
 // results.go), and keeps this run's for the next.
-func (b *builder) decodeRead(rt *readTree, overlay bool) (*layer, error) {
-	known := b.keptPieces(rt, overlay)
+func (b *builder) decodeRead(rt *readTree, env string) (*layer, error) {
+	known := b.keptPieces(rt, env)
 	l, pieces, err := b.decodeTree(rt.name, rt.tree, rt.display, known)
 	l.pin = rt.pin
 	if err == nil {
@@ -570,7 +571,7 @@ func (b *builder) decodeSources() problemList {
 		layers := make([]*layer, len(names))
 		errs := make([]error, len(names))
 		forEach(len(names), func(i int) {
-			layers[i], errs[i] = b.decodeRead(b.read[names[i]], false)
+			layers[i], errs[i] = b.decodeRead(b.read[names[i]], "")
 		})
 		for i, err := range errs {
 			b.decodeProblems.addErr(err)

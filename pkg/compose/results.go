@@ -343,9 +343,10 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 // An overlay is decoded only to build its environment, and a build from
 // scratch (as in CI) builds every environment once: keeping every
 // overlay's pieces would cost such a build a tenth of its time for nothing.
-// So an overlay's first decoding leaves an empty entry, and its pieces are
-// kept from the second on: the first edit after a build from scratch
-// parses the edited overlay whole, the next ones only what they change.
+// So an overlay's pieces are kept only when its environment was built
+// before (it has kept manifest results): the first edit after a build from
+// scratch parses the edited overlay whole, the next ones only what they
+// change.
 
 // piecesKey is the key of the pieces entries: each piece in them is keyed
 // by the sum of its text.
@@ -356,22 +357,20 @@ func (b *builder) piecesSlot(rt *readTree) string {
 }
 
 // keptPieces returns the pieces of rt's files kept by the last run that
-// decoded it, and nil when rt is decoded whole: without kept results, or an
-// overlay met for the first time, for which it leaves an empty entry.
-func (b *builder) keptPieces(rt *readTree, overlay bool) manifest.Known {
+// decoded it, and nil when rt is decoded whole and its pieces not kept:
+// without kept results, or for an overlay of an environment env never
+// built before.
+func (b *builder) keptPieces(rt *readTree, env string) manifest.Known {
 	if b.opts.Results == nil {
 		return nil
 	}
-	payload, ok := b.opts.Results.Get(b.piecesSlot(rt), piecesKey)
-	if !ok && overlay {
-		empty, _ := encodePieces(nil)
-		_ = b.opts.Results.Put(b.piecesSlot(rt), piecesKey, empty)
-		return nil
-	}
-	if ok {
+	if payload, ok := b.opts.Results.Get(b.piecesSlot(rt), piecesKey); ok {
 		if k, err := decodePieces(payload); err == nil {
 			return k
 		}
+	}
+	if env != "" && len(b.kept.peek(b, env)) == 0 {
+		return nil
 	}
 	return manifest.Known{}
 }

@@ -7,8 +7,11 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 
 	"github.com/orkdev/ork/pkg/cache"
 	"github.com/orkdev/ork/pkg/schema"
@@ -90,16 +93,54 @@ func goBuildID(exe string) (string, bool) {
 // tuneGC trades memory ork has to spare for garbage collection time: most
 // of what a build allocates lives briefly, so the collector runs at a
 // quarter of its default frequency, and more often only as the heap
-// approaches gcLimit. GOGC and GOMEMLIMIT, when set, win.
+// approaches a soft limit: gcLimit, or more for a build that keeps a large
+// heap alive (followLiveHeap). GOGC and GOMEMLIMIT, when set, win.
 func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(gcLimit)
-	}
+	gcOnce.Do(func() {
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(400)
+		}
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(gcLimit)
+			followLiveHeap()
+		}
+	})
 }
 
-// gcLimit is the heap size above which the collector runs as if GOGC were
-// at its default again: a soft limit, not a cap.
+var gcOnce sync.Once
+
+// gcLimit is the least heap size above which the collector runs as if
+// GOGC were at its default again: a soft limit, not a cap.
 const gcLimit = 112 << 20
+
+// softLimit is the soft limit for a live heap of live bytes: gcLimit, or
+// room for the build to allocate 1.5 times its live heap between
+// collections. A fixed limit would make a workload twice as large, whose
+// live heap comes near it, collect several times as often: cost would grow
+// faster than the work.
+func softLimit(live int64) int64 { return max(gcLimit, live*5/2) }
+
+// followLiveHeap sets the soft limit for the live heap after every
+// collection, until stop is called (ork never does).
+func followLiveHeap() (stop func()) {
+	var stopped atomic.Bool
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var after func(*gcSentinel)
+	after = func(*gcSentinel) {
+		if stopped.Load() {
+			return
+		}
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			debug.SetMemoryLimit(softLimit(int64(sample[0].Value.Uint64())))
+		}
+		runtime.SetFinalizer(&gcSentinel{}, after) // for the next collection
+	}
+	runtime.SetFinalizer(&gcSentinel{}, after)
+	return func() { stopped.Store(true) }
+}
+
+// gcSentinel is garbage as soon as it is made: its finalizer runs after the
+// next collection. It holds a pointer so that it is not a tiny allocation,
+// whose finalizer may never run.
+type gcSentinel struct{ _ *byte }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -41,7 +42,7 @@ func TestCheckMemo(t *testing.T) {
 	}
 	unsaved := New()
 	unsaved.SetMemo(memo(t, dir))
-	if _, _, err := unsaved.Check("#Komposer", komposer("dev")); err != nil || unsaved.checkCUE == nil {
+	if _, _, err := unsaved.Check("#Komposer", komposer("dev")); err != nil || unsaved.docCtx == nil {
 		t.Fatalf("a check was remembered before SaveMemo (err %v)", err)
 	}
 	first.SaveMemo()
@@ -61,7 +62,7 @@ func TestCheckMemo(t *testing.T) {
 			if err != nil || len(violations) > 0 {
 				t.Fatalf("Check: %v %v", violations, err)
 			}
-			if compiled := v.checkCUE != nil; compiled != tc.compiles {
+			if compiled := v.docCtx != nil; compiled != tc.compiles {
 				t.Errorf("schemas compiled: %v, want %v", compiled, tc.compiles)
 			}
 			if !tc.compiles && !reflect.DeepEqual(got, want) {
@@ -84,4 +85,50 @@ func TestCheckMemo(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDocumentSchemasAlone: Check compiles only the schema files of ork's
+// own documents; they must give what all the schema files give.
+func TestDocumentSchemasAlone(t *testing.T) {
+	all, err := compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, root, _, err := build1(documentSchemas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	komposer := map[string]any{"apiVersion": "ork.dev/v1alpha1", "kind": "Komposer", "metadata": map[string]any{"name": "demo"},
+		"sources":      []any{map[string]any{"name": "base", "git": map[string]any{"url": "https://example.com/r.git"}}},
+		"environments": []any{map[string]any{"name": "dev", "production": true}, map[string]any{"name": "prod", "after": "dev"}},
+		"images":       map[string]any{},
+		"bundle":       map[string]any{"name": "demo", "namespace": "demo"}}
+	misspelt := map[string]any{"apiVersion": "ork.dev/v1alpha1", "kind": "Komposer", "metadata": map[string]any{"name": "demo"},
+		"sources": []any{}, "environmnets": []any{}, "bundle": map[string]any{"name": "demo"}}
+	badName := map[string]any{"apiVersion": "ork.dev/v1alpha1", "kind": "Komposer", "metadata": map[string]any{"name": "Demo_1"},
+		"sources": []any{map[string]any{"name": "base", "path": ""}}, "environments": []any{map[string]any{"name": "dev"}},
+		"bundle": map[string]any{"name": "demo", "namespace": "demo"}}
+	lock := map[string]any{"apiVersion": "ork.dev/v1alpha1", "kind": "Lock", "environments": map[string]any{
+		"dev": map[string]any{"sources": map[string]any{"lib": map[string]any{"id": "abc", "type": "git", "location": "x"}}}}}
+	for _, tc := range []struct {
+		name, definition string
+		doc              map[string]any
+	}{
+		{"komposer with defaults", "#Komposer", komposer},
+		{"misspelt field", "#Komposer", misspelt},
+		{"bad names", "#Komposer", badName},
+		{"lock", "#Lock", lock},
+		{"not a definition", "#Nothing", komposer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, wantViolations, wantErr := checkIn(all.ctx, all.root, tc.definition, tc.doc)
+			got, gotViolations, gotErr := checkIn(ctx, root, tc.definition, tc.doc)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+				t.Errorf("alone: %v, %v\nall: %v, %v", got, gotErr, want, wantErr)
+			}
+			if fmt.Sprint(gotViolations) != fmt.Sprint(wantViolations) {
+				t.Errorf("violations alone: %v\nall: %v", gotViolations, wantViolations)
+			}
+		})
+	}
 }

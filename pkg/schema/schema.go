@@ -54,30 +54,13 @@ type compiled struct {
 }
 
 func compile() (*compiled, error) {
-	ctx := cuecontext.New()
-	inst := build.NewContext().NewInstance("schemas", nil)
-	var files []*ast.File
 	names, err := fs.Glob(schemas.FS, "*.cue")
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range names {
-		src, err := fs.ReadFile(schemas.FS, name)
-		if err != nil {
-			return nil, err
-		}
-		f, err := parser.ParseFile("schemas/"+name, src, parser.ParseComments)
-		if err != nil {
-			return nil, fmt.Errorf("embedded schema: %w", err)
-		}
-		if err := inst.AddSyntax(f); err != nil {
-			return nil, fmt.Errorf("embedded schema: %w", err)
-		}
-		files = append(files, f)
-	}
-	root := ctx.BuildInstance(inst)
-	if err := root.Err(); err != nil {
-		return nil, fmt.Errorf("embedded schema: %w", err)
+	ctx, root, files, err := build1(names)
+	if err != nil {
+		return nil, err
 	}
 	c := &compiled{ctx: ctx, root: root, kinds: map[[2]string]cue.Value{}, conditions: findConditions(files)}
 	versions, err := root.LookupPath(cue.ParsePath("#Kinds")).Fields(cue.Definitions(true))
@@ -94,6 +77,40 @@ func compile() (*compiled, error) {
 		}
 	}
 	return c, nil
+}
+
+// documentSchemas are the files that define ork's own documents, the
+// Komposer and the lock, which Check checks: they use nothing of the other
+// files, and compiling them alone takes a small part of the time all the
+// schemas take, at the start of every run that must check a Komposer
+// (TestDocumentSchemasAlone holds them to the results of all the files).
+var documentSchemas = []string{"komposer.cue", "lock.cue"}
+
+// build1 builds the embedded schema files names as one instance, in a
+// context of its own.
+func build1(names []string) (*cue.Context, cue.Value, []*ast.File, error) {
+	ctx := cuecontext.New()
+	inst := build.NewContext().NewInstance("schemas", nil)
+	var files []*ast.File
+	for _, name := range names {
+		src, err := fs.ReadFile(schemas.FS, name)
+		if err != nil {
+			return nil, cue.Value{}, nil, err
+		}
+		f, err := parser.ParseFile("schemas/"+name, src, parser.ParseComments)
+		if err != nil {
+			return nil, cue.Value{}, nil, fmt.Errorf("embedded schema: %w", err)
+		}
+		if err := inst.AddSyntax(f); err != nil {
+			return nil, cue.Value{}, nil, fmt.Errorf("embedded schema: %w", err)
+		}
+		files = append(files, f)
+	}
+	root := ctx.BuildInstance(inst)
+	if err := root.Err(); err != nil {
+		return nil, cue.Value{}, nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	return ctx, root, files, nil
 }
 
 // Digest identifies the embedded schemas and the CUE version that evaluates
@@ -140,6 +157,13 @@ type Validator struct {
 	prepared sync.Map // [2]string -> true once Prepare started its checker
 
 	definedAt sync.Map // [env, kind, name] -> manifest.Pos of a policy-defined manifest
+
+	// The schemas of ork's own documents, for Check (documentSchemas).
+	docOnce sync.Once
+	docMu   sync.Mutex // a context is not safe for concurrent use
+	docCtx  *cue.Context
+	docRoot cue.Value
+	docErr  error
 
 	memo    Memo // what Check found in earlier runs, if set
 	memoMu  sync.Mutex
@@ -656,20 +680,23 @@ func (v *Validator) Check(definition string, doc any) (any, []Violation, error) 
 }
 
 func (v *Validator) check(definition string, doc any) (any, []Violation, error) {
-	if err := v.init(); err != nil {
-		return nil, nil, err
+	v.docOnce.Do(func() { v.docCtx, v.docRoot, _, v.docErr = build1(documentSchemas) })
+	if v.docErr != nil {
+		return nil, nil, v.docErr
 	}
-	// The instance the checkers are compiled from: a Komposer or a lock is
-	// one document, and compiling a second instance for it would cost every
-	// run the price of the schemas again.
-	v.checkMu.Lock()
-	defer v.checkMu.Unlock()
-	c := v.checkCUE
-	def := c.root.LookupPath(cue.ParsePath(definition))
+	v.docMu.Lock()
+	defer v.docMu.Unlock()
+	return checkIn(v.docCtx, v.docRoot, definition, doc)
+}
+
+// checkIn checks doc against definition of the schema instance root, built
+// in ctx.
+func checkIn(ctx *cue.Context, root cue.Value, definition string, doc any) (any, []Violation, error) {
+	def := root.LookupPath(cue.ParsePath(definition))
 	if !def.Exists() {
 		return nil, nil, fmt.Errorf("no schema %s", definition)
 	}
-	u := def.Unify(c.ctx.Encode(doc))
+	u := def.Unify(ctx.Encode(doc))
 	if err := u.Validate(cue.Concrete(true)); err != nil {
 		return nil, violations(err, def), nil
 	}

@@ -35,11 +35,15 @@ type Part struct {
 
 // DecodeKnown is Decode taking from known the documents of every piece of
 // data it holds. It also returns the pieces of data, for the next time: nil
-// when data cannot be cut at document markers (it holds directives or
-// document end markers) and was decoded whole. An entry of known that
+// when data was decoded whole, because it cannot be cut at document markers
+// (see cuttable) or may hold an anchor (any '&'). An entry of known that
 // could not come from decoding a piece is not used.
 func DecodeKnown(file, source string, data []byte, known Known) ([]*Doc, Known, error) {
-	if !cuttable(data) {
+	if !cuttable(data) || bytes.IndexByte(data, '&') >= 0 {
+		// yaml.v3 resolves an alias to the anchor of an earlier document
+		// of the stream: with an anchor, a piece may depend on another's
+		// text. (Decoding in parts is safe: an alias whose anchor is in
+		// another part fails the part, and the stream is decoded whole.)
 		docs, err := Decode(file, source, data)
 		return docs, nil, err
 	}

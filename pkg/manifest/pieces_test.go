@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -130,4 +131,32 @@ func FuzzDecodeKnown(f *testing.F) {
 			sameDocs(t, after, got, want)
 		}
 	})
+}
+
+// TestDecodeKnownAliases: yaml.v3 resolves an alias to an anchor of an
+// earlier document of the same stream, so a piece's documents may depend
+// on another piece's text. A stream with an anchor is decoded whole, and
+// an edited anchor reaches its aliases (or their error) as without pieces.
+func TestDecodeKnownAliases(t *testing.T) {
+	doc := func(name, data string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\ndata: " + data + "\n"
+	}
+	before := doc("a", "{x: &v one}") + "---\n" + doc("b", "{y: *v}")
+	_, known, err := DecodeKnown("f.yaml", "src", []byte(before), Known{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, after := range []string{
+		doc("a", "{x: &v two}") + "---\n" + doc("b", "{y: *v}"),
+		doc("a", "{x: two}") + "---\n" + doc("b", "{y: *v}"),
+	} {
+		got, _, err := DecodeKnown("f.yaml", "src", []byte(after), known)
+		want, wantErr := Decode("f.yaml", "src", []byte(after))
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Fatalf("%q: error %v, want %v", after, err, wantErr)
+		}
+		if err == nil {
+			sameDocs(t, []byte(after), got, want)
+		}
+	}
 }

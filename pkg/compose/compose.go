@@ -277,7 +277,7 @@ func (b *builder) prepare(ctx context.Context, envs []komposer.Environment) prob
 		for _, o := range env.Overlays {
 			sl := b.overlays[o]
 			if sl == nil {
-				sl = &sharedLayer{path: o, pos: env.Pos}
+				sl = &sharedLayer{path: o, pos: env.Pos, env: env.Name}
 				b.overlays[o] = sl
 			}
 			sl.users++
@@ -330,7 +330,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 		layers = append(layers, l)
 	}
 	for _, o := range env.Overlays {
-		l, err := b.overlay(o, env.Name)
+		l, err := b.overlay(o)
 		defer b.release(o)
 		if err != nil {
 			problems.addErr(err)
@@ -396,7 +396,8 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 type sharedLayer struct {
 	path  string
 	pos   manifest.Pos
-	users int // environments that have yet to release it
+	users int    // environments that have yet to release it
+	env   string // the first environment to use it, in the Komposer's order
 
 	readOnce sync.Once
 	tree     *readTree
@@ -416,15 +417,16 @@ func (b *builder) readOverlay(path string) (*readTree, error) {
 	return sl.tree, sl.readErr
 }
 
-// overlay returns the decoded overlay at path, which env uses.
-func (b *builder) overlay(path, env string) (*layer, error) {
+// overlay returns the decoded overlay at path. Whether its pieces are kept
+// depends on its first environment, whichever environment decodes it.
+func (b *builder) overlay(path string) (*layer, error) {
 	sl := b.overlays[path]
 	rt, err := b.readOverlay(path)
 	if err != nil {
 		return nil, err
 	}
 	sl.once.Do(func() {
-		sl.layer, sl.err = b.decodeRead(rt, env)
+		sl.layer, sl.err = b.decodeRead(rt, sl.env)
 		if sl.layer != nil {
 			sl.layer.additive, sl.layer.overlay = true, true
 		}

@@ -76,7 +76,7 @@ fuzz:
 	done
 
 ## fuzz-long: every fuzz target for FUZZLONG (10m) each, one worker per target and
-## as many targets at once as there are cores (about 90 minutes on 2 cores); ends
+## as many targets at once as there are cores (about 100 minutes on 2 cores); ends
 ## with each target's executions, and fails if any target found a crasher
 fuzz-long:
 	FUZZLONG=$(FUZZLONG) GO=$(GO) bash .ci/fuzz-long.sh $(FUZZ_TARGETS)

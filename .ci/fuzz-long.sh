@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for FUZZLONG (default 10m), JOBS at a time with one
-# fuzzing worker each (a 2-core machine runs two targets side by side, so 18
-# targets take 9 rounds, about 90 minutes, not 170). Each target's full log is
+# fuzzing worker each (a 2-core machine runs two targets side by side, so 20
+# targets take 10 rounds, about 100 minutes, not 200). Each target's full log is
 # kept in LOGDIR; the summary gives its executions and result. Any crasher is
 # written by go test to the package's testdata/fuzz, as with `make fuzz`.
 # Usage: bash .ci/fuzz-long.sh PKG:Target...

@@ -286,12 +286,7 @@ func loadProject(g globals, stderr io.Writer) (*project, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := schema.New()
-	if r != nil {
-		// An unchanged Komposer and lock are not checked against the
-		// schemas again: a run that builds nothing compiles none.
-		v.SetMemo(r)
-	}
+	v := newValidator(r)
 	k, err := komposer.Load(path, display, v)
 	if err != nil {
 		return nil, err
@@ -308,6 +303,17 @@ func loadProject(g globals, stderr io.Writer) (*project, error) {
 		}
 	}
 	return p, p.connect(c, stderr)
+}
+
+// newValidator returns a Validator remembering its checks in r, when
+// results are kept: an unchanged Komposer and lock are not checked against
+// the schemas again, so a run that builds nothing compiles none.
+func newValidator(r *cache.Results) *schema.Validator {
+	v := schema.New()
+	if r != nil {
+		v.SetMemo(r)
+	}
+	return v
 }
 
 // openCache opens the cache directory and its kept results (nil with

@@ -14,7 +14,6 @@ import (
 	"github.com/orkdev/ork/pkg/compose"
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/lock"
-	"github.com/orkdev/ork/pkg/schema"
 )
 
 func generateCommand() *cli.Command {
@@ -186,10 +185,7 @@ func loadProjectAt(g globals, stderr io.Writer, rev string) (*project, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := schema.New()
-	if results != nil {
-		v.SetMemo(results)
-	}
+	v := newValidator(results)
 	r, err := compose.OpenRevision(path, rev, v)
 	if err != nil {
 		return nil, err

@@ -170,8 +170,9 @@ func (kat *Katalog) sharedDocuments() ([][]byte, error) {
 }
 
 // keptResults holds each environment's kept manifest results from the time
-// a shared manifest first looks into them to the time the environment's
-// own manifests are completed, so that they are read once.
+// a shared manifest, or the decoding of an overlay (to know whether its
+// environment was built before), first looks into them to the time the
+// environment's own manifests are completed, so that they are read once.
 type keptResults struct {
 	mu    sync.Mutex
 	byEnv map[string]resultSet

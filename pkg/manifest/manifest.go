@@ -200,7 +200,7 @@ const minPart = 32 << 10
 type part struct {
 	data  []byte
 	lines int
-	at    int // its offset in the stream (pieces only)
+	at    int // its offset in the stream
 }
 
 // splitStream cuts data into up to n parts of about equal size, each at
@@ -219,11 +219,11 @@ func splitStream(data []byte, n, minSize int) []part {
 		if cut < 0 {
 			break
 		}
-		parts = append(parts, part{data: data[start:cut], lines: lines})
+		parts = append(parts, part{data: data[start:cut], lines: lines, at: start})
 		lines += bytes.Count(data[start:cut], []byte("\n"))
 		start = cut
 	}
-	return append(parts, part{data: data[start:], lines: lines})
+	return append(parts, part{data: data[start:], lines: lines, at: start})
 }
 
 // cuttable reports whether a stream may be cut at its document markers:
@@ -240,17 +240,7 @@ func cuttable(data []byte) bool {
 			return false
 		}
 	}
-	for i := bytes.IndexByte(data, '\r'); i >= 0; {
-		if i+1 == len(data) || data[i+1] != '\n' {
-			return false
-		}
-		next := bytes.IndexByte(data[i+1:], '\r')
-		if next < 0 {
-			break
-		}
-		i += 1 + next
-	}
-	return true
+	return bytes.Count(data, []byte("\r")) == bytes.Count(data, []byte("\r\n"))
 }
 
 // nextMarker returns the offset of the first document marker line ("---"

@@ -94,7 +94,7 @@ func TestDocumentSchemasAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, root, _, err := build1(documentSchemas)
+	ctx, root, _, err := buildSchemas(documentSchemas)
 	if err != nil {
 		t.Fatal(err)
 	}

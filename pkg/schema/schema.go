@@ -58,7 +58,7 @@ func compile() (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, root, files, err := build1(names)
+	ctx, root, files, err := buildSchemas(names)
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +86,9 @@ func compile() (*compiled, error) {
 // (TestDocumentSchemasAlone holds them to the results of all the files).
 var documentSchemas = []string{"komposer.cue", "lock.cue"}
 
-// build1 builds the embedded schema files names as one instance, in a
+// buildSchemas builds the embedded schema files names as one instance, in a
 // context of its own.
-func build1(names []string) (*cue.Context, cue.Value, []*ast.File, error) {
+func buildSchemas(names []string) (*cue.Context, cue.Value, []*ast.File, error) {
 	ctx := cuecontext.New()
 	inst := build.NewContext().NewInstance("schemas", nil)
 	var files []*ast.File
@@ -680,7 +680,7 @@ func (v *Validator) Check(definition string, doc any) (any, []Violation, error) 
 }
 
 func (v *Validator) check(definition string, doc any) (any, []Violation, error) {
-	v.docOnce.Do(func() { v.docCtx, v.docRoot, _, v.docErr = build1(documentSchemas) })
+	v.docOnce.Do(func() { v.docCtx, v.docRoot, _, v.docErr = buildSchemas(documentSchemas) })
 	if v.docErr != nil {
 		return nil, nil, v.docErr
 	}

@@ -10,7 +10,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/orkdev/ork/pkg/source"
 	"github.com/orkdev/ork/pkg/suggest"
@@ -192,22 +193,15 @@ const readers = 8
 func (w *walker) readFiles() error {
 	data := make([][]byte, len(w.files))
 	errs := make([]error, len(w.files))
-	next := make(chan int, len(w.files))
-	for i := range w.files {
-		next <- i
+	var g errgroup.Group
+	g.SetLimit(readers)
+	for i, f := range w.files {
+		g.Go(func() error {
+			data[i], errs[i] = source.ReadFile(f.real)
+			return nil // kept by index, so that the first in order is reported
+		})
 	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(readers, len(w.files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				data[i], errs[i] = source.ReadFile(w.files[i].real)
-			}
-		}()
-	}
-	wg.Wait()
+	_ = g.Wait()
 	for i, f := range w.files {
 		if errs[i] != nil {
 			return fmt.Errorf("%s: %w", w.shown(f.treePath), errs[i])

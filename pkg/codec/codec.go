@@ -177,6 +177,35 @@ func (r *Reader) Count() uint64 {
 	return n
 }
 
+// Byte reads one byte.
+func (r *Reader) Byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.data) == 0 {
+		r.err = ErrShort
+		return 0
+	}
+	b := r.data[0]
+	r.data = r.data[1:]
+	return b
+}
+
+// Uvarint reads an unsigned number written with binary.AppendUvarint; unlike
+// Count, its value is not bounded by the bytes left.
+func (r *Reader) Uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	n, w := binary.Uvarint(r.data)
+	if w <= 0 {
+		r.err = ErrShort
+		return 0
+	}
+	r.data = r.data[w:]
+	return n
+}
+
 // String reads a string written by AppendString.
 func (r *Reader) String() string {
 	n := r.Count()

@@ -113,3 +113,30 @@ func FuzzReadValue(f *testing.F) {
 		}
 	})
 }
+
+func TestReaderNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		data      []byte
+		byteVal   byte
+		uvarint   uint64
+		wantError bool
+	}{
+		{"both", []byte{'S', 0x90, 0x03}, 'S', 400, false},
+		{"a number larger than what is left", []byte{'R', 0xe8, 0x07}, 'R', 1000, false},
+		{"no byte", nil, 0, 0, true},
+		{"number cut short", []byte{'x', 0x80}, 'x', 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewReader(tc.data)
+			b := r.Byte()
+			n := r.Uvarint()
+			if (r.Err() != nil) != tc.wantError {
+				t.Fatalf("error %v, want one: %v", r.Err(), tc.wantError)
+			}
+			if !tc.wantError && (b != tc.byteVal || n != tc.uvarint) {
+				t.Errorf("read %q %d, want %q %d", b, n, tc.byteVal, tc.uvarint)
+			}
+		})
+	}
+}

@@ -118,12 +118,7 @@ func buildSchemas(names []string) (*cue.Context, cue.Value, []*ast.File, error) 
 func Digest() string {
 	digestOnce.Do(func() {
 		h := sha256.New()
-		names, _ := fs.Glob(schemas.FS, "*.cue")
-		for _, name := range names {
-			src, _ := fs.ReadFile(schemas.FS, name)
-			fmt.Fprintf(h, "%s\x00%d\x00", name, len(src))
-			h.Write(src)
-		}
+		h.Write([]byte(schemaFilesDigest()))
 		h.Write([]byte(CUEVersion()))
 		digest = hex.EncodeToString(h.Sum(nil))
 	})
@@ -134,6 +129,19 @@ var (
 	digestOnce sync.Once
 	digest     string
 )
+
+// schemaFilesDigest identifies the embedded schema files alone (a test
+// binary does not know its CUE version as ork's binary does).
+var schemaFilesDigest = sync.OnceValue(func() string {
+	h := sha256.New()
+	names, _ := fs.Glob(schemas.FS, "*.cue")
+	for _, name := range names {
+		src, _ := fs.ReadFile(schemas.FS, name)
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(src))
+		h.Write(src)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+})
 
 // Validator checks values against the embedded schemas on as many goroutines
 // as there are CPUs. Each kind's checker is compiled once and shared; CUE
@@ -155,6 +163,11 @@ type Validator struct {
 	compiler *compiler
 	checkers sync.Map // [2]string -> checker, or nil for kinds CUE checks alone
 	prepared sync.Map // [2]string -> true once Prepare started its checker
+
+	// compileAtRunTime makes the Validator compile its checkers from the
+	// schemas rather than take those compiled when ork was built (for
+	// tests of the compiler).
+	compileAtRunTime bool
 
 	definedAt sync.Map // [env, kind, name] -> manifest.Pos of a policy-defined manifest
 
@@ -206,6 +219,15 @@ func New() *Validator {
 	return &Validator{pool: make(chan *compiled, n), size: n}
 }
 
+// precompiled returns the checkers compiled when ork was built, or nil
+// when they must be compiled at run time.
+func (v *Validator) precompiled() map[[2]string]checker {
+	if v.compileAtRunTime {
+		return nil
+	}
+	return precompiled()
+}
+
 // init compiles the schemas, once.
 func (v *Validator) init() error {
 	v.once.Do(func() {
@@ -223,6 +245,10 @@ func (v *Validator) init() error {
 // checker returns the compiled checker of a kind, nil when CUE must check
 // it, and whether ork knows the kind at all.
 func (v *Validator) checker(key [2]string) (checker, bool) {
+	if pre := v.precompiled(); pre != nil {
+		c, ok := pre[key]
+		return c, ok
+	}
 	if c, ok := v.checkers.Load(key); ok {
 		chk, _ := c.(checker)
 		return chk, true
@@ -246,11 +272,15 @@ func (v *Validator) checker(key [2]string) (checker, bool) {
 	return chk, true
 }
 
-// Prepare compiles the checker of a kind in the background, once, so that
-// it is ready by the time the first manifest of the kind is validated:
+// Prepare compiles the checker of a kind in the background, once, when the
+// checkers were not compiled with ork, so that it is ready by the time the
+// first manifest of the kind is validated:
 // builds name kinds as they decode documents, and the compilation overlaps
 // the decoding of the rest.
 func (v *Validator) Prepare(apiVersion, kind string) {
+	if v.precompiled() != nil {
+		return
+	}
 	key := [2]string{apiVersion, kind}
 	if _, ok := v.checkers.Load(key); ok {
 		return
@@ -300,8 +330,10 @@ const chunk = 64
 // in defaults, in place. Manifests of kinds without a schema are returned
 // unchanged. Results are in the order of objs.
 func (v *Validator) Complete(objs []map[string]any) ([]Result, error) {
-	if err := v.init(); err != nil {
-		return nil, err
+	if v.precompiled() == nil {
+		if err := v.init(); err != nil {
+			return nil, err
+		}
 	}
 	results := make([]Result, len(objs))
 	workers := min(v.size, (len(objs)+chunk-1)/chunk)

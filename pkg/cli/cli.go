@@ -205,7 +205,7 @@ func (p *project) options(envs []string) compose.Options {
 	return compose.Options{
 		Komposer: p.k, Environments: envs, Validator: p.validator, WorkDir: p.workDir,
 		Lock: p.lock, Locked: p.g.locked || p.revision != nil, Git: p.git, OCI: p.oci,
-		Revision: p.revision, Results: p.results,
+		Revision: p.revision, Results: p.results, Reading: gcBudget.reading,
 	}
 }
 

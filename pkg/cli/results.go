@@ -93,8 +93,9 @@ func goBuildID(exe string) (string, bool) {
 // tuneGC trades memory ork has to spare for garbage collection time: most
 // of what a build allocates lives briefly, so the collector runs at a
 // quarter of its default frequency, and more often only as the heap
-// approaches a soft limit: gcLimit, or more for a build that keeps a large
-// heap alive (followLiveHeap). GOGC and GOMEMLIMIT, when set, win.
+// approaches a soft limit: gcLimit, or more for a build that reads much
+// YAML or keeps a large heap alive (gcBudget). GOGC and GOMEMLIMIT, when
+// set, win.
 func tuneGC() {
 	gcOnce.Do(func() {
 		if os.Getenv("GOGC") == "" {
@@ -102,7 +103,7 @@ func tuneGC() {
 		}
 		if os.Getenv("GOMEMLIMIT") == "" {
 			debug.SetMemoryLimit(gcLimit)
-			followLiveHeap()
+			gcBudget.follow()
 		}
 	})
 }
@@ -113,16 +114,35 @@ var gcOnce sync.Once
 // GOGC were at its default again: a soft limit, not a cap.
 const gcLimit = 112 << 20
 
-// softLimit is the soft limit for a live heap of live bytes: gcLimit, or
-// room for the build to allocate 1.5 times its live heap between
-// collections. A fixed limit would make a workload twice as large, whose
-// live heap comes near it, collect several times as often: cost would grow
-// faster than the work.
-func softLimit(live int64) int64 { return max(gcLimit, live*5/2) }
+// bytesPerRead is the room given to the collector per byte of sources
+// and overlays read: a build allocates, and keeps alive, in proportion to
+// the YAML it decodes. At 24, every workload up to 500 services × 20
+// environments (4.4 MB of YAML) stays at gcLimit.
+const bytesPerRead = 24
 
-// followLiveHeap sets the soft limit for the live heap after every
-// collection, until stop is called (ork never does).
-func followLiveHeap() (stop func()) {
+// softLimit is the soft limit for a live heap of live bytes, in a build
+// that has read read bytes of sources and overlays: gcLimit, or room in
+// proportion to the work, or room for the build to allocate 1.5 times its
+// live heap between collections. A fixed limit would make a workload twice
+// as large collect more than twice as often: cost would grow faster than
+// the work.
+func softLimit(live, read int64) int64 {
+	return max(gcLimit, live*5/2, read*bytesPerRead)
+}
+
+// gcBudget follows what the build has read (compose.Options.Reading) and
+// the live heap.
+var gcBudget budget
+
+type budget struct {
+	read atomic.Int64
+}
+
+func (b *budget) reading(size int) { b.read.Add(int64(size)) }
+
+// follow sets the soft limit after every collection, until stop is called
+// (ork never does).
+func (b *budget) follow() (stop func()) {
 	var stopped atomic.Bool
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	var after func(*gcSentinel)
@@ -132,7 +152,7 @@ func followLiveHeap() (stop func()) {
 		}
 		metrics.Read(sample)
 		if sample[0].Value.Kind() == metrics.KindUint64 {
-			debug.SetMemoryLimit(softLimit(int64(sample[0].Value.Uint64())))
+			debug.SetMemoryLimit(softLimit(int64(sample[0].Value.Uint64()), b.read.Load()))
 		}
 		runtime.SetFinalizer(&gcSentinel{}, after) // for the next collection
 	}

@@ -61,6 +61,11 @@ type Options struct {
 	// Bundles each environment's bundle, for later runs with the same
 	// inputs (see results.go).
 	Results *cache.Results
+	// Reading, when set, is told the size of each source and overlay read
+	// from a path: how much a build allocates grows with it (the CLI gives
+	// the collector room in proportion). A build that keeps results reads
+	// every overlay before it decodes any (to look its bundle up).
+	Reading func(size int)
 
 	// updateImages re-resolves the image pins of environments without
 	// after (ork lock --update).
@@ -545,6 +550,13 @@ func (b *builder) readPath(name, rel, typ string, pos manifest.Pos) (*readTree, 
 	tree, display, err := b.loadTree(rel)
 	if err != nil {
 		return nil, manifest.Errorf(pos, name, "%s %s: %v", typ, name, err)
+	}
+	if b.opts.Reading != nil {
+		size := 0
+		for _, f := range tree.Files {
+			size += len(f.Data)
+		}
+		b.opts.Reading(size)
 	}
 	return &readTree{name: name, tree: tree, display: display, pin: bundle.Pin{Name: name, Type: typ, Location: rel, ID: tree.Digest()}}, nil
 }

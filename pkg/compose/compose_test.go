@@ -993,3 +993,28 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildReading: the sizes Options.Reading is told add up to the bytes of
+// the sources and overlays the build reads, each once.
+func TestBuildReading(t *testing.T) {
+	opts := twoEnvs.options(t)
+	var read int
+	var mu sync.Mutex
+	opts.Reading = func(size int) {
+		mu.Lock()
+		defer mu.Unlock()
+		read += size
+	}
+	if _, err := Build(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for name, data := range twoEnvs {
+		if strings.HasPrefix(name, "base/") || strings.HasPrefix(name, "envs/b/") {
+			want += len(data)
+		}
+	}
+	if read != want {
+		t.Errorf("Reading was told %d bytes, the sources and overlay hold %d", read, want)
+	}
+}

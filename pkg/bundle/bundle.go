@@ -170,23 +170,37 @@ func Encode(s Spec) ([]byte, error) {
 		out.WriteString("---\n")
 	}
 
-	// The Katalog's documents are written into one buffer.
-	var katalog writer
-	for i, o := range others {
-		if i > 0 {
-			katalog.buf = append(katalog.buf, "---\n"...)
+	// The Katalog's documents are written in spans, on every core (an
+	// environment built alone, after a change, has them all to write), and
+	// joined in one buffer.
+	const span = 256
+	parts := make([][]byte, (len(others)+span-1)/span)
+	errs := make([]error, len(parts))
+	onEveryCore(len(parts), func(p int) {
+		var w writer
+		for i := p * span; i < min((p+1)*span, len(others)); i++ {
+			if i > 0 {
+				w.buf = append(w.buf, "---\n"...)
+			}
+			if o := others[i]; o.doc != nil {
+				w.buf = append(w.buf, o.doc...)
+			} else if errs[p] = w.document(o.obj); errs[p] != nil {
+				return
+			}
 		}
-		if o.doc != nil {
-			katalog.buf = append(katalog.buf, o.doc...)
-		} else if err := katalog.document(o.obj); err != nil {
-			return nil, err
+		parts[p] = w.buf
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err // the first, as written in order
 		}
 	}
+	katalog := bytes.Join(parts, nil)
 	lockBytes, err := marshal(lock)
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]string{KatalogKey: string(katalog.buf), LockKey: string(lockBytes)}
+	data := map[string]string{KatalogKey: string(katalog), LockKey: string(lockBytes)}
 	if size := len(data[KatalogKey]) + len(data[LockKey]); size > configMapMaxBytes {
 		return nil, &TooLargeError{Environment: s.Environment, Size: size}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -849,5 +850,36 @@ func TestReadFileLimit(t *testing.T) {
 	_, err := bundle.ReadFile(p)
 	if err == nil || !strings.Contains(err.Error(), "over the 16 MiB a bundle may hold") {
 		t.Errorf("ReadFile of a 200 MiB file = %v", err)
+	}
+}
+
+// TestEncodeManySpans: a Katalog of more manifests than one goroutine
+// writes at a time is the documents EncodeDocument writes, in order, and a
+// manifest that cannot be written fails the bundle with its own error,
+// the first in order when several cannot.
+func TestEncodeManySpans(t *testing.T) {
+	var ms []map[string]any
+	for i := range 1000 {
+		ms = append(ms, obj("v1", "ConfigMap", "apps", fmt.Sprintf("c%04d", i), m{"data": m{"n": fmt.Sprint(i)}}))
+	}
+	b, err := bundle.Load(encode(t, spec(ms)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, o := range ms {
+		doc, err := bundle.EncodeDocument(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, string(doc))
+	}
+	if got := b.Data[bundle.KatalogKey]; got != strings.Join(want, "---\n") {
+		t.Errorf("katalog.yaml of 1000 manifests is not their documents in order (%d bytes, want %d)", len(got), len(strings.Join(want, "---\n")))
+	}
+	ms[700]["data"] = m{"bad": math.Inf(1)}
+	ms[300]["data"] = m{"bad": math.NaN()}
+	if _, err := bundle.Encode(spec(ms)); err == nil || !strings.Contains(err.Error(), "NaN") {
+		t.Errorf("Encode with manifests 300 and 700 unwritable: %v, want manifest 300's error", err)
 	}
 }

@@ -225,16 +225,10 @@ func setAt(obj map[string]any, path []string, v any) {
 // manifest the checker accepts must be one CUE accepts, completed with the
 // same defaults. The checker may reject what CUE accepts (CUE then decides),
 // but that costs speed, so it is counted and must stay rare. The checkers
-// are those ork embeds (checkers.bin), read back as a run reads them.
+// are written and read back as ork embeds them (checkers.bin, which
+// TestPrecompiledCheckers holds to the same bytes).
 func TestCheckerAgreesWithCUE(t *testing.T) {
-	c, err := compile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkers := precompiled()
-	if checkers == nil {
-		t.Fatal("checkers.bin does not belong to the embedded schemas: run ORK_UPDATE=1 make test")
-	}
+	c, checkers := decodedCheckers(t)
 	var checked, accepted, falseRejects int
 	// How often each rule (schemas/kubernetes.cue) rejected a variant that
 	// the checker rejected too: every rule must be exercised.

@@ -1,10 +1,13 @@
 package schema
 
 import (
-	_ "embed"
+	"crypto/sha256"
+	"embed"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"slices"
 	"sync"
@@ -22,9 +25,9 @@ import (
 // checkers.bin and embedded, and a run decodes them in well under a
 // millisecond. TestPrecompiledCheckers fails when the file is not what
 // compiling the embedded schemas gives (ORK_UPDATE=1 rewrites it). The file
-// records the digest of the schema files it was compiled from, so a binary
-// built from edited schemas without rewriting it compiles its checkers at
-// run time, as before.
+// records the digest of what it was compiled from (checkersDigest), so a
+// binary built from edited schemas or compiler without rewriting it
+// compiles its checkers at run time, as before.
 //
 //go:embed checkers.bin
 var checkersFile []byte
@@ -35,11 +38,39 @@ const checkersMagic = "ork checkers 1\n"
 // kind CUE checks alone; nil when checkers.bin does not belong to the
 // embedded schemas.
 var precompiled = sync.OnceValue(func() map[[2]string]checker {
-	digest, kinds, err := decodeCheckers(checkersFile)
-	if err != nil || digest != schemaFilesDigest() {
+	return loadCheckers(checkersFile, checkersDigest())
+})
+
+// loadCheckers decodes data if it was compiled from what digest names.
+func loadCheckers(data []byte, digest string) map[[2]string]checker {
+	got, kinds, err := decodeCheckers(data)
+	if err != nil || got != digest {
 		return nil
 	}
 	return kinds
+}
+
+// compilerFiles are this package's files that decide what a checker is:
+// a checker compiled by other code is not used.
+//
+//go:embed compile.go guard.go rule.go precompiled.go
+var compilerFiles embed.FS
+
+// checkersDigest identifies what the checkers are compiled from: the
+// embedded schema files, the compiler's source and the CUE language
+// version (which names the CUE release; the module version is not known
+// to a test binary, which writes checkers.bin).
+var checkersDigest = sync.OnceValue(func() string {
+	h := sha256.New()
+	h.Write([]byte(schemaFilesDigest()))
+	names, _ := fs.Glob(compilerFiles, "*.go")
+	for _, name := range names {
+		src, _ := fs.ReadFile(compilerFiles, name)
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(src))
+		h.Write(src)
+	}
+	h.Write([]byte(cue.LanguageVersion()))
+	return hex.EncodeToString(h.Sum(nil))
 })
 
 // encodeCheckers writes every kind's checker, in the order of their keys.
@@ -347,7 +378,7 @@ func decodeCheckers(data []byte) (string, map[[2]string]checker, error) {
 type checkerDecoder struct {
 	r       *codec.Reader
 	structs []*structChecker
-	matches map[[2]string]match // by expression and negation
+	regexps map[string]*regexp.Regexp
 	bad     error
 }
 
@@ -447,24 +478,24 @@ func (d *checkerDecoder) checker(depth int) checker {
 		return notEqual{d.value()}
 	case 'M':
 		// The same few expressions (names, labels) recur hundreds of
-		// times, and compiling one costs more than decoding the rest.
-		key := [2]string{d.r.String()}
-		if d.flag() {
-			key[1] = "!"
+		// times, and compiling one costs more than decoding the rest: a
+		// compiled expression is shared, each place keeps its own
+		// verdicts as a compiled checker does.
+		expr := d.r.String()
+		negate := d.flag()
+		re, seen := d.regexps[expr]
+		if !seen {
+			var err error
+			if re, err = regexp.Compile(expr); err != nil {
+				d.fail("regular expression: %w", err)
+				return top{}
+			}
+			if d.regexps == nil {
+				d.regexps = map[string]*regexp.Regexp{}
+			}
+			d.regexps[expr] = re
 		}
-		if m, seen := d.matches[key]; seen {
-			return m
-		}
-		re, err := regexp.Compile(key[0])
-		if err != nil {
-			d.fail("regular expression: %w", err)
-			return top{}
-		}
-		if d.matches == nil {
-			d.matches = map[[2]string]match{}
-		}
-		d.matches[key] = newMatch(re, key[1] == "!")
-		return d.matches[key]
+		return newMatch(re, negate)
 	case 'B':
 		op := cue.Op(d.r.Uvarint())
 		return bound{op: op, limit: d.value()}

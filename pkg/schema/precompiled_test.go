@@ -12,18 +12,7 @@ import (
 // change to the schemas, to the compiler or to CUE until the file is
 // rewritten, so the checkers a binary embeds are the ones it would compile.
 func TestPrecompiledCheckers(t *testing.T) {
-	c, err := compile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkers, slow := c.compileCheckers()
-	for key := range slow {
-		checkers[key] = nil
-	}
-	want, err := encodeCheckers(schemaFilesDigest(), checkers)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, want := encodedCheckers(t)
 	if os.Getenv("ORK_UPDATE") == "1" && !bytes.Equal(want, checkersFile) {
 		if err := os.WriteFile("checkers.bin", want, 0o644); err != nil {
 			t.Fatal(err)
@@ -38,11 +27,14 @@ func TestPrecompiledCheckers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if digest != schemaFilesDigest() || precompiled() == nil {
+	if digest != checkersDigest() || precompiled() == nil {
 		t.Fatal("checkers.bin is not taken for the embedded schemas")
 	}
 	if len(decoded) != len(c.kinds) {
 		t.Errorf("%d kinds decoded, the schemas define %d", len(decoded), len(c.kinds))
+	}
+	if loadCheckers(checkersFile, checkersDigest()+"0") != nil {
+		t.Error("checkers compiled from other schemas or another compiler are taken")
 	}
 	again, err := encodeCheckers(digest, decoded)
 	if err != nil {
@@ -51,6 +43,37 @@ func TestPrecompiledCheckers(t *testing.T) {
 	if !bytes.Equal(again, checkersFile) {
 		t.Error("decoded checkers do not write the bytes they were read from")
 	}
+}
+
+// encodedCheckers compiles every kind's checker from the embedded schemas
+// and writes them as checkers.bin holds them.
+func encodedCheckers(t *testing.T) (*compiled, []byte) {
+	t.Helper()
+	c, err := compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkers, slow := c.compileCheckers()
+	for key := range slow {
+		checkers[key] = nil
+	}
+	data, err := encodeCheckers(checkersDigest(), checkers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, data
+}
+
+// decodedCheckers is what a run takes from checkers.bin once it is
+// current: the checkers compiled now, written and read back.
+func decodedCheckers(t *testing.T) (*compiled, map[[2]string]checker) {
+	t.Helper()
+	c, data := encodedCheckers(t)
+	_, checkers, err := decodeCheckers(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, checkers
 }
 
 // TestPrecompiledCheckersDamaged: a file of checkers that is cut short or
@@ -88,6 +111,9 @@ func TestCompiledAtRunTime(t *testing.T) {
 				objs = append(objs, v)
 			}
 		}
+	}
+	if precompiled() == nil {
+		t.Skip("checkers.bin is not current (TestPrecompiledCheckers)")
 	}
 	embedded, compiled := New(), New()
 	compiled.compileAtRunTime = true

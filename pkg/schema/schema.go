@@ -130,8 +130,7 @@ var (
 	digest     string
 )
 
-// schemaFilesDigest identifies the embedded schema files alone (a test
-// binary does not know its CUE version as ork's binary does).
+// schemaFilesDigest identifies the embedded schema files.
 var schemaFilesDigest = sync.OnceValue(func() string {
 	h := sha256.New()
 	names, _ := fs.Glob(schemas.FS, "*.cue")
@@ -297,8 +296,11 @@ func (v *Validator) Prepare(apiVersion, kind string) {
 
 // get returns a compiled schema set for the caller's exclusive use.
 func (v *Validator) get() (*compiled, error) {
-	if err := v.init(); err != nil {
-		return nil, err
+	// The checkers' own instance is compiled only when they are.
+	if v.precompiled() == nil {
+		if err := v.init(); err != nil {
+			return nil, err
+		}
 	}
 	select {
 	case c := <-v.pool:

@@ -350,7 +350,7 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 
 // piecesKey is the key of the pieces entries: each piece in them is keyed
 // by the sum of its text.
-const piecesKey = "pieces 1"
+const piecesKey = "pieces 2"
 
 func (b *builder) piecesSlot(rt *readTree) string {
 	return "pieces\x00" + b.k.Path + "\x00" + rt.name
@@ -397,24 +397,28 @@ func (b *builder) keepPieces(rt *readTree, known, pieces manifest.Known) {
 }
 
 // encodePieces writes pieces in the order of their sums: the number of
-// pieces, then each one's sum, number of documents of the stream, and its
-// documents' lines, columns and objects.
+// pieces, then each one's sum and the length of its body: the number of
+// documents of its stream, and its documents' lines, columns and objects.
+// The lengths let decodePieces read the bodies on every core.
 func encodePieces(pieces manifest.Known) ([]byte, bool) {
 	sums := slices.SortedFunc(maps.Keys(pieces), func(a, b manifest.PieceSum) int { return bytes.Compare(a[:], b[:]) })
 	out := binary.AppendUvarint(nil, uint64(len(sums)))
+	var body []byte
 	for _, sum := range sums {
 		d := pieces[sum]
-		out = append(out, sum[:]...)
-		out = binary.AppendUvarint(out, uint64(d.Count))
-		out = binary.AppendUvarint(out, uint64(len(d.Parts)))
+		body = binary.AppendUvarint(body[:0], uint64(d.Count))
+		body = binary.AppendUvarint(body, uint64(len(d.Parts)))
 		for _, p := range d.Parts {
-			out = binary.AppendUvarint(out, uint64(p.Line))
-			out = binary.AppendUvarint(out, uint64(p.Col))
+			body = binary.AppendUvarint(body, uint64(p.Line))
+			body = binary.AppendUvarint(body, uint64(p.Col))
 			var ok bool
-			if out, ok = codec.AppendValue(out, p.Object); !ok {
+			if body, ok = codec.AppendValue(body, p.Object); !ok {
 				return nil, false
 			}
 		}
+		out = append(out, sum[:]...)
+		out = binary.AppendUvarint(out, uint64(len(body)))
+		out = append(out, body...)
 	}
 	return out, true
 }
@@ -422,7 +426,8 @@ func encodePieces(pieces manifest.Known) ([]byte, bool) {
 func decodePieces(payload []byte) (manifest.Known, error) {
 	r := codec.NewReader(payload)
 	n := r.Count()
-	known := make(manifest.Known, n)
+	sums := make([]manifest.PieceSum, 0, n)
+	bodies := make([][]byte, 0, n)
 	for range n {
 		var sum manifest.PieceSum
 		if len(r.Rest()) < len(sum) {
@@ -430,22 +435,53 @@ func decodePieces(payload []byte) (manifest.Known, error) {
 		}
 		copy(sum[:], r.Rest())
 		r.Skip(len(sum))
-		d := manifest.Decoded{Count: int(r.Count())}
-		for range r.Count() {
-			line, col := r.Count(), r.Count()
-			obj, ok := r.Value().(map[string]any)
-			if r.Err() != nil {
-				return nil, r.Err()
-			}
-			if !ok {
-				return nil, errors.New("a piece's document is not a mapping")
-			}
-			d.Parts = append(d.Parts, manifest.Part{Line: int(line), Col: int(col), Object: obj})
+		size := r.Count()
+		if r.Err() != nil {
+			return nil, r.Err()
 		}
-		known[sum] = d
+		if size > uint64(len(r.Rest())) {
+			return nil, codec.ErrShort
+		}
+		sums = append(sums, sum)
+		bodies = append(bodies, r.Rest()[:size])
+		r.Skip(int(size))
 	}
 	if r.Err() != nil || len(r.Rest()) != 0 {
 		return nil, errors.New("damaged pieces")
 	}
+	decoded := make([]manifest.Decoded, len(bodies))
+	errs := make([]error, len(bodies))
+	forSpans(len(bodies), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			decoded[i], errs[i] = decodePiece(bodies[i])
+		}
+	})
+	known := make(manifest.Known, len(sums))
+	for i, sum := range sums {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		known[sum] = decoded[i]
+	}
 	return known, nil
+}
+
+func decodePiece(body []byte) (manifest.Decoded, error) {
+	r := codec.NewReader(body)
+	d := manifest.Decoded{Count: int(r.Count())}
+	for range r.Count() {
+		line, col := r.Count(), r.Count()
+		obj, ok := r.Value().(map[string]any)
+		if r.Err() != nil {
+			return manifest.Decoded{}, r.Err()
+		}
+		if !ok {
+			return manifest.Decoded{}, errors.New("a piece's document is not a mapping")
+		}
+		d.Parts = append(d.Parts, manifest.Part{Line: int(line), Col: int(col), Object: obj})
+	}
+	if r.Err() != nil || len(r.Rest()) != 0 {
+		return manifest.Decoded{}, errors.New("damaged piece")
+	}
+	return d, nil
 }

@@ -76,7 +76,7 @@ func WriteFiles(files []File) ([]bool, error) {
 	})
 	for _, err := range readErrs {
 		if err != nil {
-			return nil, err // the first in order, whichever failed first
+			return nil, err // the first file in order that cannot be read
 		}
 	}
 	for i, f := range files {

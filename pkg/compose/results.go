@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -468,9 +469,15 @@ func decodePieces(payload []byte) (manifest.Known, error) {
 
 func decodePiece(body []byte) (manifest.Decoded, error) {
 	r := codec.NewReader(body)
-	d := manifest.Decoded{Count: int(r.Count())}
+	// Lines and columns count from the start of the piece, not within
+	// the body: they may exceed its length (a document after a long
+	// comment), so they are not bounded by it as counts of items are.
+	d := manifest.Decoded{Count: int(r.Uvarint())}
 	for range r.Count() {
-		line, col := r.Count(), r.Count()
+		line, col := r.Uvarint(), r.Uvarint()
+		if line > math.MaxInt32 || col > math.MaxInt32 {
+			return manifest.Decoded{}, errors.New("a piece's position is out of range")
+		}
 		obj, ok := r.Value().(map[string]any)
 		if r.Err() != nil {
 			return manifest.Decoded{}, r.Err()

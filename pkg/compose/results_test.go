@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/orkdev/ork/pkg/cache"
 	"github.com/orkdev/ork/pkg/komposer"
+	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/schema"
 	"github.com/orkdev/ork/pkg/workload"
 )
@@ -321,5 +323,36 @@ func TestKeptPiecesDuplicate(t *testing.T) {
 	_, got := p.bundles(t, r)
 	if want == nil || got == nil || got.Error() != want.Error() {
 		t.Fatalf("with kept pieces: %v\nwithout: %v", got, want)
+	}
+}
+
+// TestPiecesRoundTrip: what encodePieces writes, decodePieces reads back
+// whole, whatever the pieces' positions (a document after a long comment
+// sits on a line far past its piece's encoded length).
+func TestPiecesRoundTrip(t *testing.T) {
+	header := strings.Repeat("# licence\n", 100)
+	for name, stream := range map[string]string{
+		"one document after a long comment": header + "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n",
+		"a long comment between documents":  "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n" + header + "apiVersion: v1\nkind: Service\nmetadata: {name: b}\n",
+		"many documents":                    strings.Repeat("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n---\n", 300),
+		"empty documents":                   "---\n---\n# only a comment\n---\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, pieces, err := manifest.DecodeKnown("f.yaml", "src", []byte(stream), manifest.Known{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload, ok := encodePieces(pieces)
+			if !ok {
+				t.Fatal("pieces do not encode")
+			}
+			got, err := decodePieces(payload)
+			if err != nil {
+				t.Fatalf("decodePieces: %v", err)
+			}
+			if !reflect.DeepEqual(got, pieces) {
+				t.Errorf("pieces read back differ: %v, want %v", got, pieces)
+			}
+		})
 	}
 }

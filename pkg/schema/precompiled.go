@@ -22,7 +22,7 @@ import (
 // time takes a CUE evaluation of every schema file (about 9 ms) and then of
 // the kind (13 ms for a Deployment), most of a small run's CPU time; the
 // checkers of every kind are compiled ahead instead, written to
-// checkers.bin and embedded, and a run decodes them in well under a
+// checkers.bin and embedded, and a run decodes them in about a
 // millisecond. TestPrecompiledCheckers fails when the file is not what
 // compiling the embedded schemas gives (ORK_UPDATE=1 rewrites it). The file
 // records the digest of what it was compiled from (checkersDigest), so a

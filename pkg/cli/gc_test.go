@@ -28,7 +28,7 @@ func TestSoftLimit(t *testing.T) {
 
 // TestFollowLiveHeap keeps 200 MiB alive through collections: the soft
 // limit rises to 2.5 times that, and falls back once it is garbage; after
-// 10 MB read, it stays at the room they are given.
+// 10 MB read, it is at least the room they are given.
 func TestFollowLiveHeap(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	debug.SetMemoryLimit(gcLimit)
@@ -63,7 +63,7 @@ func TestFollowLiveHeap(t *testing.T) {
 		b.reading(1e6)
 	}
 	want := int64(10e6 * bytesPerRead)
-	if limit := limitAfterGC(func(l int64) bool { return l == want }); limit != want {
-		t.Errorf("after 10 MB read the soft limit is %d MiB, want %d", limit>>20, want>>20)
+	if limit := limitAfterGC(func(l int64) bool { return l >= want }); limit < want {
+		t.Errorf("after 10 MB read the soft limit is %d MiB, want at least %d", limit>>20, want>>20)
 	}
 }

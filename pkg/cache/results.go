@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -74,6 +75,54 @@ func (r *Results) Get(slot, key string) ([]byte, bool) {
 		return nil, false
 	}
 	return payload, true
+}
+
+// Holds reports whether slot's entry for key holds exactly the payload
+// head followed by rest, where head, which it returns, is the start of the
+// entry's payload up to and including its first newline. It reads the
+// entry's first bytes, not its payload, and checks the entry's checksum
+// over head and rest: a caller that has rest already (a bundle on disk)
+// learns that it is what the entry holds without reading it again.
+func (r *Results) Holds(slot, key string, rest []byte) (head []byte, ok bool) {
+	f, err := os.Open(r.path(slot))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	n, _ := io.ReadFull(f, buf)
+	buf = buf[:n]
+	after, ok := bytes.CutPrefix(buf, []byte(resultsMagic))
+	if !ok {
+		return nil, false
+	}
+	var lines [4]string // version, schema digest, key, checksum
+	for i := range lines {
+		line, next, found := bytes.Cut(after, []byte{'\n'})
+		if !found {
+			return nil, false
+		}
+		lines[i], after = string(line), next
+	}
+	if lines[0]+"\n"+lines[1]+"\n" != r.stamp || lines[2] != key {
+		return nil, false
+	}
+	head, _, found := bytes.Cut(after, []byte{'\n'})
+	if !found {
+		return nil, false
+	}
+	head = after[:len(head)+1]
+	st, err := f.Stat()
+	if err != nil || st.Size() != int64(n-len(after)+len(head)+len(rest)) {
+		return nil, false
+	}
+	h := sha256.New()
+	h.Write(head)
+	h.Write(rest)
+	if lines[3] != hex.EncodeToString(h.Sum(nil)) {
+		return nil, false
+	}
+	return bytes.Clone(head), true
 }
 
 // Put stores payload in slot for key, replacing what the slot held.

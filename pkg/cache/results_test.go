@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,5 +160,68 @@ func TestResultsConcurrent(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(c.Dir(), "results", "*", ".tmp-*"))
 	if len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestResultsHolds: Holds says yes only for exactly the payload stored,
+// under the key, version and schemas it was stored with, and for an entry
+// whose bytes are whole.
+func TestResultsHolds(t *testing.T) {
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Results("v1+buildid:aa", "schema-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("apiVersion: v1\nkind: ConfigMap\n---\n", 1000)
+	if err := r.Put("env dev", "inputs-1", []byte("12 3\n"+body)); err != nil {
+		t.Fatal(err)
+	}
+	other, err := c.Results("v1+buildid:bb", "schema-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		r         *Results
+		slot, key string
+		rest      string
+		want      bool
+	}{
+		{"the same bytes", r, "env dev", "inputs-1", body, true},
+		{"one byte changed", r, "env dev", "inputs-1", strings.Replace(body, "ConfigMap", "ConfigMaq", 1), false},
+		{"one byte more", r, "env dev", "inputs-1", body + "\n", false},
+		{"cut short", r, "env dev", "inputs-1", body[:len(body)-1], false},
+		{"other key", r, "env dev", "inputs-2", body, false},
+		{"other slot", r, "env prod", "inputs-1", body, false},
+		{"other ork build", other, "env dev", "inputs-1", body, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			head, ok := tt.r.Holds(tt.slot, tt.key, []byte(tt.rest))
+			if ok != tt.want || ok && string(head) != "12 3\n" {
+				t.Errorf("Holds = %q, %v; want %v", head, ok, tt.want)
+			}
+		})
+	}
+	// Damage to the header's checksum or counts: no longer held. (Damage
+	// past the first bytes does not matter: the caller has the bytes the
+	// checksum was taken of, and a Get would drop the entry.)
+	p := r.path("env dev")
+	good, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []int{bytes.Index(good, []byte("12 3\n")) - 3, bytes.Index(good, []byte("12 3\n"))} {
+		data := bytes.Clone(good)
+		data[at] ^= 1
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := r.Holds("env dev", "inputs-1", []byte(body)); ok {
+			t.Errorf("an entry damaged at byte %d holds the bundle", at)
+		}
 	}
 }

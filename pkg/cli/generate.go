@@ -69,7 +69,23 @@ func runGenerate(c *cli.Context) error {
 	if out == "-" && format == "json" {
 		return errors.New("-o - writes the bundle to stdout; it cannot also hold --format json")
 	}
-	bundles, err := compose.Bundles(c.Context, p.selection(c))
+	pathOf := func(env string) string {
+		if toDir {
+			return filepath.Join(out, env+".yaml")
+		}
+		return out
+	}
+	opts := p.selection(c)
+	if out != "-" {
+		opts.Current = func(env string) []byte {
+			data, err := os.ReadFile(pathOf(env))
+			if err != nil {
+				return nil // written below, or the error reported there
+			}
+			return data
+		}
+	}
+	bundles, err := compose.Bundles(c.Context, opts)
 	if err != nil {
 		return err
 	}
@@ -89,26 +105,32 @@ func runGenerate(c *cli.Context) error {
 	}
 	files := make([]bundle.File, len(bundles))
 	for i, b := range bundles {
-		path := out
-		if toDir {
-			path = filepath.Join(out, b.Env.Name+".yaml")
-		}
-		files[i] = bundle.File{Path: path, Data: b.Data}
+		files[i] = bundle.File{Path: pathOf(b.Env.Name), Data: b.Data}
 	}
 	// ork.lock is renamed into place first: a run killed between renames
 	// leaves pins that the next run builds the same bundles from, never a
 	// bundle built from pins ork.lock does not hold.
-	batch := files
+	var batch []bundle.File
 	if lockFile != nil {
-		batch = append([]bundle.File{*lockFile}, files...)
+		batch = append(batch, *lockFile)
 	} else if !p.ephemeral {
 		bundle.RemoveStaleTemps(p.lockPath) // a killed run's
 	}
-	changed, err := bundle.WriteFiles(batch)
+	var toWrite []int // the bundles not on disk already, by index
+	for i, b := range bundles {
+		if !b.Current {
+			batch = append(batch, files[i])
+			toWrite = append(toWrite, i)
+		}
+	}
+	written, err := bundle.WriteFiles(batch)
 	if err != nil {
 		return err
 	}
-	changed = changed[len(batch)-len(files):]
+	changed := make([]bool, len(files))
+	for j, i := range toWrite {
+		changed[i] = written[len(batch)-len(toWrite)+j]
+	}
 	p.validator.SaveMemo()
 	lockWritten := lockFile != nil
 	if g.quiet {

@@ -61,6 +61,11 @@ type Options struct {
 	// Bundles each environment's bundle, for later runs with the same
 	// inputs (see results.go).
 	Results *cache.Results
+	// Current, when set, returns the bundle that an environment's bundle
+	// would replace (the file on disk), or nil. Bundles compares it with
+	// the kept bundle, without reading that (cache.Results.Holds), and
+	// marks a bundle that is the current one already (Bundle.Current).
+	Current func(env string) []byte
 	// Reading, when set, is told the size of each source and overlay read
 	// from a path: how much a build allocates grows with it (the CLI gives
 	// the collector room in proportion). A build that keeps results reads

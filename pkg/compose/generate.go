@@ -15,6 +15,9 @@ type Bundle struct {
 	CRDs      int // documents of their own
 	Data      []byte
 	Images    []string // the images pinned in ork.lock it uses, as written, sorted
+	// Current says that Data is what Options.Current gave for the
+	// environment, found to be the kept bundle: nothing to write.
+	Current bool
 }
 
 // Bundles builds the bundle of each environment asked for, in memory. Each
@@ -42,6 +45,18 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 	if r := opts.Results; r != nil {
 		hit = func(i int, env komposer.Environment, digest string) bool {
 			inputs.Store(i, digest)
+			if opts.Current != nil {
+				// Most often the bundle on disk is the kept one: then
+				// the entry's checksum says so, and it is not read.
+				if cur := opts.Current(env.Name); cur != nil {
+					if head, ok := r.Holds(bundleSlot(opts, env.Name), digest, cur); ok {
+						if manifests, crds, rest, ok := decodeCachedBundle(head); ok && len(rest) == 0 {
+							put(i, Bundle{Env: Env{Name: env.Name, Production: env.Production}, Manifests: manifests, CRDs: crds, Data: cur, Current: true})
+							return true
+						}
+					}
+				}
+			}
 			payload, ok := r.Get(bundleSlot(opts, env.Name), digest)
 			if !ok {
 				return false

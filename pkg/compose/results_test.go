@@ -356,3 +356,43 @@ func TestPiecesRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestKeptBundleCurrent: a bundle on disk that is the kept one is taken as
+// it is and marked Current (nothing to write); one edited by hand, cut
+// short or missing is not, and the kept bundle comes back instead.
+func TestKeptBundleCurrent(t *testing.T) {
+	p := demoProject(t)
+	r := results(t, t.TempDir(), "v1+buildid:aa", schema.Digest())
+	want := p.mustBundles(t, nil)
+	p.mustBundles(t, r) // keeps every bundle
+	for _, tc := range []struct {
+		name    string
+		current func(env string) []byte
+		marked  bool
+	}{
+		{"the kept bundles", func(env string) []byte { return want[env] }, true},
+		{"edited by hand", func(env string) []byte { return bytes.Replace(want[env], []byte("replicas"), []byte("replicaz"), 1) }, false},
+		{"cut short", func(env string) []byte { return want[env][:len(want[env])-1] }, false},
+		{"missing", func(string) []byte { return nil }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := testValidator()
+			k, err := komposer.Load(filepath.Join(p.dir, "komposer.yaml"), "komposer.yaml", v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bs, err := Bundles(context.Background(), Options{Komposer: k, Validator: v, WorkDir: p.dir, Results: r, Current: tc.current})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range bs {
+				if !bytes.Equal(b.Data, want[b.Env.Name]) {
+					t.Errorf("%s: bundle differs from the build without kept results", b.Env.Name)
+				}
+				if b.Current != tc.marked {
+					t.Errorf("%s: Current = %v, want %v", b.Env.Name, b.Current, tc.marked)
+				}
+			}
+		})
+	}
+}

@@ -118,10 +118,12 @@ func runGenerate(c *cli.Context) error {
 	}
 	var toWrite []int // the bundles not on disk already, by index
 	for i, b := range bundles {
-		if !b.Current {
-			batch = append(batch, files[i])
-			toWrite = append(toWrite, i)
+		if b.Current {
+			bundle.RemoveStaleTemps(files[i].Path) // as WriteFiles would
+			continue
 		}
+		batch = append(batch, files[i])
+		toWrite = append(toWrite, i)
 	}
 	written, err := bundle.WriteFiles(batch)
 	if err != nil {

@@ -195,12 +195,20 @@ func Encode(s Spec) ([]byte, error) {
 			return nil, err // the first, as written in order
 		}
 	}
-	katalog := bytes.Join(parts, nil)
+	size := 0
+	for _, part := range parts {
+		size += len(part)
+	}
+	var katalog strings.Builder // the spans joined in one copy
+	katalog.Grow(size)
+	for _, part := range parts {
+		katalog.Write(part)
+	}
 	lockBytes, err := marshal(lock)
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]string{KatalogKey: string(katalog), LockKey: string(lockBytes)}
+	data := map[string]string{KatalogKey: katalog.String(), LockKey: string(lockBytes)}
 	if size := len(data[KatalogKey]) + len(data[LockKey]); size > configMapMaxBytes {
 		return nil, &TooLargeError{Environment: s.Environment, Size: size}
 	}

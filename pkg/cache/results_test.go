@@ -9,24 +9,30 @@ import (
 	"testing"
 )
 
-func TestResults(t *testing.T) {
+// resultsIn opens a cache in a fresh directory and its results store for
+// version and schema; other gives the stores of other ones in the same
+// directory.
+func resultsIn(t *testing.T, version, schema string) (r *Results, other func(version, schema string) *Results) {
+	t.Helper()
 	c, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.Results("v1+buildid:aa", "schema-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Put("env dev", "inputs-1", []byte("bundle bytes\n")); err != nil {
-		t.Fatal(err)
-	}
-	other := func(version, schema string) *Results {
+	other = func(version, schema string) *Results {
+		t.Helper()
 		o, err := c.Results(version, schema)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return o
+	}
+	return other(version, schema), other
+}
+
+func TestResults(t *testing.T) {
+	r, other := resultsIn(t, "v1+buildid:aa", "schema-1")
+	if err := r.Put("env dev", "inputs-1", []byte("bundle bytes\n")); err != nil {
+		t.Fatal(err)
 	}
 	tests := []struct {
 		name      string
@@ -167,22 +173,12 @@ func TestResultsConcurrent(t *testing.T) {
 // under the key, version and schemas it was stored with, and for an entry
 // whose bytes are whole.
 func TestResultsHolds(t *testing.T) {
-	c, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := c.Results("v1+buildid:aa", "schema-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, otherStore := resultsIn(t, "v1+buildid:aa", "schema-1")
 	body := strings.Repeat("apiVersion: v1\nkind: ConfigMap\n---\n", 1000)
 	if err := r.Put("env dev", "inputs-1", []byte("12 3\n"+body)); err != nil {
 		t.Fatal(err)
 	}
-	other, err := c.Results("v1+buildid:bb", "schema-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := otherStore("v1+buildid:bb", "schema-1")
 	tests := []struct {
 		name      string
 		r         *Results

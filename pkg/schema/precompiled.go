@@ -131,15 +131,20 @@ func (e *checkerEncoder) flag(b bool) {
 	}
 }
 
-func (e *checkerEncoder) checkers(tag byte, cs []checker) error {
+// writeList writes tag, the number of items and each item.
+func writeList[T any](e *checkerEncoder, tag byte, items []T, write func(T) error) error {
 	e.out = append(e.out, tag)
-	e.uint(uint64(len(cs)))
-	for _, c := range cs {
-		if err := e.checker(c); err != nil {
+	e.uint(uint64(len(items)))
+	for _, x := range items {
+		if err := write(x); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (e *checkerEncoder) checkers(tag byte, cs []checker) error {
+	return writeList(e, tag, cs, e.checker)
 }
 
 func (e *checkerEncoder) checker(c checker) error {
@@ -273,14 +278,7 @@ func (e *checkerEncoder) clauses(cs []clause) error {
 }
 
 func (e *checkerEncoder) exprs(tag byte, xs []expr) error {
-	e.out = append(e.out, tag)
-	e.uint(uint64(len(xs)))
-	for _, x := range xs {
-		if err := e.expr(x); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeList(e, tag, xs, e.expr)
 }
 
 func (e *checkerEncoder) expr(x expr) error {
@@ -403,17 +401,21 @@ func (d *checkerDecoder) flag() bool { return d.r.Byte() == 1 }
 
 func (d *checkerDecoder) value() any { return d.r.Value() }
 
-func (d *checkerDecoder) checkers(depth int) []checker {
+// readList reads what writeList wrote after its tag: a number of items,
+// each read by read at depth+1.
+func readList[T any](d *checkerDecoder, depth int, read func(depth int) T) []T {
 	n := d.r.Count()
-	out := make([]checker, 0, n)
+	out := make([]T, 0, n)
 	for range n {
 		if d.err() != nil {
 			return nil
 		}
-		out = append(out, d.checker(depth+1))
+		out = append(out, read(depth+1))
 	}
 	return out
 }
+
+func (d *checkerDecoder) checkers(depth int) []checker { return readList(d, depth, d.checker) }
 
 func (d *checkerDecoder) checker(depth int) checker {
 	if depth > maxDecodeDepth {
@@ -548,17 +550,7 @@ func (d *checkerDecoder) clauses(depth int) []clause {
 	return out
 }
 
-func (d *checkerDecoder) exprs(depth int) []expr {
-	n := d.r.Count()
-	out := make([]expr, 0, n)
-	for range n {
-		if d.err() != nil {
-			return nil
-		}
-		out = append(out, d.expr(depth+1))
-	}
-	return out
-}
+func (d *checkerDecoder) exprs(depth int) []expr { return readList(d, depth, d.expr) }
 
 func (d *checkerDecoder) expr(depth int) expr {
 	if depth > maxDecodeDepth {

@@ -115,20 +115,14 @@ func buildSchemas(names []string) (*cue.Context, cue.Value, []*ast.File, error) 
 
 // Digest identifies the embedded schemas and the CUE version that evaluates
 // them: a validation result keyed by it stays true until either changes.
-func Digest() string {
-	digestOnce.Do(func() {
-		h := sha256.New()
-		h.Write([]byte(schemaFilesDigest()))
-		h.Write([]byte(CUEVersion()))
-		digest = hex.EncodeToString(h.Sum(nil))
-	})
-	return digest
-}
+func Digest() string { return digest() }
 
-var (
-	digestOnce sync.Once
-	digest     string
-)
+var digest = sync.OnceValue(func() string {
+	h := sha256.New()
+	h.Write([]byte(schemaFilesDigest()))
+	h.Write([]byte(CUEVersion()))
+	return hex.EncodeToString(h.Sum(nil))
+})
 
 // schemaFilesDigest identifies the embedded schema files.
 var schemaFilesDigest = sync.OnceValue(func() string {

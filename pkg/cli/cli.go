@@ -112,7 +112,7 @@ func globalFlags(fromEnv bool) []cli.Flag {
 		&cli.StringFlag{Name: "file", Aliases: []string{"f"}, EnvVars: []string{"ORK_FILE"}, Usage: "the Komposer (default: komposer.yaml here or in a directory above, up to the repository root)"},
 		&cli.BoolFlag{Name: "offline", EnvVars: []string{"ORK_OFFLINE"}, Usage: "use only the cache and the lock; fail if something is missing"},
 		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"ORK_CACHE_DIR"}, Usage: "where fetched sources are cached (default: the user cache directory)"},
-		&cli.BoolFlag{Name: "no-cache", EnvVars: []string{"ORK_NO_CACHE"}, Usage: "neither use nor keep validation results and bundles of earlier runs (fetched sources are still cached)"},
+		&cli.BoolFlag{Name: "no-cache", EnvVars: []string{"ORK_NO_CACHE"}, Usage: "neither use nor keep what earlier runs parsed, checked and built (fetched sources are still cached)"},
 		&cli.BoolFlag{Name: "locked", EnvVars: []string{"ORK_LOCKED"}, Usage: "fail if ork.lock is missing or would change (CI)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: []string{"ORK_QUIET"}, Usage: "print only errors"},
 		&cli.BoolFlag{Name: "no-color", EnvVars: []string{"ORK_NO_COLOR"}, Usage: "never colour output (also NO_COLOR)"},

@@ -227,9 +227,9 @@ func listFiles(t *testing.T, dir string) []string {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		if rel == "cache" {
-			// The cache directory (given by ORK_CACHE_DIR) may keep the
-			// validation results of the manifests that were valid
-			// (content-addressed, verified when read): not an output.
+			// The cache directory (given by ORK_CACHE_DIR) may keep what
+			// earlier runs parsed and built (verified when read): not an
+			// output.
 			return filepath.SkipDir
 		}
 		out = append(out, rel)

@@ -57,9 +57,9 @@ type Options struct {
 	// the environment's name, so that two environments can be compared
 	// without the differences their names make (ork diff --ignore-env-values).
 	EnvValue string
-	// Results, when set, keeps each manifest's validation result, and
-	// Bundles each environment's bundle, for later runs with the same
-	// inputs (see results.go).
+	// Results, when set, keeps the documents decoded from sources and
+	// overlays, and Bundles each environment's bundle, for later runs
+	// (see results.go).
 	Results *cache.Results
 	// Current, when set, returns the bundle that an environment's bundle
 	// would replace (the file on disk), or nil. Bundles compares it with
@@ -351,6 +351,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	if len(*problems) > 0 {
 		return nil
 	}
+	b.markBuilt(env.Name)
 	layers = append(layers, b.overrides)
 	kat := b.merge(Env{Name: env.Name, Production: env.Production}, layers, problems)
 	kat.oneKatalog(problems)
@@ -363,7 +364,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 	}
 	// Schemas check the manifests even when templates failed, so that one
 	// run reports both.
-	b.complete(kat, problems, true)
+	b.complete(kat, problems)
 	if len(*problems) > 0 {
 		return nil
 	}
@@ -387,7 +388,7 @@ func (b *builder) build(ctx context.Context, env komposer.Environment, problems 
 		// Renamed last, so that policies name manifests as the Komposer
 		// does; the new names are checked again.
 		renameEphemeral(kat, e.Name+"-")
-		b.complete(kat, problems, false)
+		b.complete(kat, problems)
 		if len(*problems) > 0 {
 			return nil
 		}
@@ -502,7 +503,7 @@ type builder struct {
 
 	share  bool // manifests made of the same documents are made once (shared.go)
 	shared sharedManifests
-	kept   keptResults
+	built  sync.Map // environment name -> whether it was built before with this cache (bool)
 }
 
 // forEach calls f(0) ... f(n-1) on up to GOMAXPROCS goroutines.
@@ -779,7 +780,7 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 	share := b.sharing(layers)
 	mergeOne := func(id manifest.ID, problems *problemList) {
 		e := kat.byID[id]
-		if share && b.useShared(e, env.Name, tmpl) {
+		if share && b.useShared(e, tmpl) {
 			return
 		}
 		for _, d := range e.docs {
@@ -825,27 +826,19 @@ func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalo
 
 // complete validates every manifest of a Katalog against its kind's schema
 // and fills in defaults.
-func (b *builder) complete(kat *Katalog, problems *problemList, cached bool) {
+func (b *builder) complete(kat *Katalog, problems *problemList) {
 	// Shared manifests are complete already.
 	objs := make([]map[string]any, 0, len(kat.IDs))
 	entries := make([]*entry, 0, len(kat.IDs))
-	var shared []*sharedManifest
 	for _, id := range kat.IDs {
 		e := kat.byID[id]
 		if e.shared != nil {
-			shared = append(shared, e.shared)
 			continue
 		}
 		objs = append(objs, e.obj)
 		entries = append(entries, e)
 	}
-	var results []schema.Result
-	var err error
-	if cached && b.opts.Results != nil {
-		results, err = b.completeCached(kat.Env.Name, objs, shared)
-	} else {
-		results, err = b.opts.Validator.Complete(objs)
-	}
+	results, err := b.opts.Validator.Complete(objs)
 	if err != nil {
 		problems.addErr(err)
 		return

@@ -18,16 +18,12 @@ import (
 	"github.com/orkdev/ork/pkg/codec"
 	"github.com/orkdev/ork/pkg/komposer"
 	"github.com/orkdev/ork/pkg/manifest"
-	"github.com/orkdev/ork/pkg/schema"
 )
 
-// Results kept between runs (Options.Results), at two grains:
+// Results kept between runs (Options.Results):
 //
-//   - each manifest's validation result, keyed by the sha256 of the merged
-//     manifest's content: the completed manifest, or its violations (paths
-//     and messages; positions are found again in this run's files). One
-//     entry per environment holds the results of its manifests, so a run
-//     reads one file per environment rather than one per manifest.
+//   - the documents of sources and overlays, piece by piece, so that a
+//     later run parses only the pieces of a file that changed (below);
 //   - each environment's bundle (Bundles only), keyed by the digest of all
 //     of the environment's inputs: the Komposer's bytes, the name and
 //     content digest of every source and overlay, the pins of remote
@@ -35,6 +31,10 @@ import (
 //
 // The store adds the ork version and the schema digest to every entry, so
 // a result computed by another ork or against other schemas is never used.
+//
+// Manifests' validation results are not kept: the checkers compiled from
+// the schemas validate and complete a manifest in microseconds, less than
+// keying, reading and writing its kept result took (README, Performance).
 
 // inputs returns the digest of everything an environment's bundle is made
 // from, and false when it cannot say (the environment is built from a
@@ -90,18 +90,10 @@ func (b *builder) inputs(ctx context.Context, env komposer.Environment) (string,
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), true
 }
 
-// bundleSlot and manifestsSlot name an environment's entries.
+// bundleSlot names an environment's bundle entry.
 func bundleSlot(opts Options, env string) string {
 	return "bundle\x00" + opts.Komposer.Path + "\x00" + env + "\x00" + opts.EnvValue
 }
-
-func (b *builder) manifestsSlot(env string) string {
-	return "manifests\x00" + b.k.Path + "\x00" + env + "\x00" + b.opts.EnvValue
-}
-
-// manifestsKey is the key of the manifests entries; each result in them is
-// keyed by its manifest's content.
-const manifestsKey = "manifest results 1"
 
 // cachedBundle is what an environment's bundle entry holds.
 func encodeCachedBundle(manifests, crds int, data []byte) []byte {
@@ -123,216 +115,9 @@ func decodeCachedBundle(payload []byte) (manifests, crds int, data []byte, ok bo
 	return m, n, rest, true
 }
 
-// resultHits counts the manifests whose result was taken from an earlier
-// run, for tests.
-var resultHits atomic.Int64
-
 // decodedHits counts the pieces of files whose documents were taken from
 // an earlier run, for tests.
 var decodedHits atomic.Int64
-
-// manifestKey is the content key of a merged manifest.
-type manifestKey [sha256.Size]byte
-
-// resultSet is one environment's manifest results, by key: each value is
-// an encoded result (see appendResult).
-type resultSet map[manifestKey][]byte
-
-// loadResults reads an environment's manifest results; a missing or
-// unreadable entry is an empty set.
-func (b *builder) loadResults(env string) resultSet {
-	payload, ok := b.opts.Results.Get(b.manifestsSlot(env), manifestsKey)
-	if !ok {
-		return nil
-	}
-	set, err := decodeResultSet(payload)
-	if err != nil {
-		return nil
-	}
-	return set
-}
-
-func encodeResultSet(keys []manifestKey, values [][]byte) []byte {
-	n := 0
-	for _, v := range values {
-		n += len(v) + sha256.Size + binary.MaxVarintLen64
-	}
-	out := make([]byte, 0, n+binary.MaxVarintLen64)
-	out = binary.AppendUvarint(out, uint64(len(keys)))
-	for i, k := range keys {
-		out = append(out, k[:]...)
-		out = binary.AppendUvarint(out, uint64(len(values[i])))
-		out = append(out, values[i]...)
-	}
-	return out
-}
-
-func decodeResultSet(data []byte) (resultSet, error) {
-	n, w := binary.Uvarint(data)
-	if w <= 0 || n > uint64(len(data)) {
-		return nil, codec.ErrShort
-	}
-	data = data[w:]
-	set := make(resultSet, n)
-	for range n {
-		if len(data) < sha256.Size {
-			return nil, codec.ErrShort
-		}
-		var k manifestKey
-		copy(k[:], data)
-		data = data[sha256.Size:]
-		l, w := binary.Uvarint(data)
-		if w <= 0 || l > uint64(len(data)-w) {
-			return nil, codec.ErrShort
-		}
-		set[k] = data[w : w+int(l)]
-		data = data[w+int(l):]
-	}
-	if len(data) != 0 {
-		return nil, errors.New("trailing bytes")
-	}
-	return set, nil
-}
-
-// A result is encoded as 'o' and the completed manifest, or 'v', the
-// number of violations and each one's path and message.
-func appendResult(out []byte, r schema.Result) ([]byte, bool) {
-	if len(r.Violations) == 0 {
-		return codec.AppendValue(append(out, 'o'), r.Object)
-	}
-	out = append(out, 'v')
-	out = binary.AppendUvarint(out, uint64(len(r.Violations)))
-	for _, v := range r.Violations {
-		out = binary.AppendUvarint(out, uint64(len(v.Path)))
-		for _, p := range v.Path {
-			out = codec.AppendString(out, p)
-		}
-		out = codec.AppendString(out, v.Msg)
-	}
-	return out, true
-}
-
-func readResult(data []byte) (schema.Result, error) {
-	if len(data) == 0 {
-		return schema.Result{}, codec.ErrShort
-	}
-	switch data[0] {
-	case 'o':
-		v, rest, err := codec.ReadValue(data[1:])
-		if err != nil {
-			return schema.Result{}, err
-		}
-		obj, ok := v.(map[string]any)
-		if !ok || len(rest) != 0 {
-			return schema.Result{}, errors.New("not a manifest")
-		}
-		return schema.Result{Object: obj}, nil
-	case 'v':
-		r := codec.NewReader(data[1:])
-		n := r.Count()
-		var vs []schema.Violation
-		for range n {
-			var v schema.Violation
-			for range r.Count() {
-				v.Path = append(v.Path, r.String())
-			}
-			v.Msg = r.String()
-			vs = append(vs, v)
-		}
-		if r.Err() != nil || len(r.Rest()) != 0 {
-			return schema.Result{}, errors.New("damaged violations")
-		}
-		return schema.Result{Violations: vs}, nil
-	}
-	return schema.Result{}, errors.New("unknown result")
-}
-
-// completeCached is Validator.Complete with the environment's results of
-// an earlier run: a manifest whose content has a result is not validated
-// again. The results of this run replace the environment's entry. Failing
-// to store them costs the next run time, not this one its result.
-func (b *builder) completeCached(env string, objs []map[string]any, shared []*sharedManifest) ([]schema.Result, error) {
-	prev := b.kept.take(b, env)
-	keys := make([]manifestKey, len(objs))
-	keyed := make([]bool, len(objs))
-	values := make([][]byte, len(objs))
-	results := make([]schema.Result, len(objs))
-	hit := make([]bool, len(objs))
-	forSpans(len(objs), func(_, lo, hi int) {
-		var buf []byte
-		for i := lo; i < hi; i++ {
-			obj := objs[i]
-			var ok bool
-			// The key is taken before validation, which completes obj in place.
-			if buf, ok = codec.AppendValue(buf[:0], obj); !ok {
-				continue
-			}
-			keys[i], keyed[i] = sha256.Sum256(buf), true
-			v, found := prev[keys[i]]
-			if !found {
-				continue
-			}
-			r, err := readResult(v)
-			if err != nil {
-				continue
-			}
-			resultHits.Add(1)
-			if r.Object == nil {
-				r.Object = obj
-			}
-			results[i], values[i], hit[i] = r, v, true
-		}
-	})
-	var missing []int
-	for i := range objs {
-		if !hit[i] {
-			missing = append(missing, i)
-		}
-	}
-	if len(missing) > 0 {
-		sub := make([]map[string]any, len(missing))
-		for j, i := range missing {
-			sub[j] = objs[i]
-		}
-		rs, err := b.opts.Validator.Complete(sub)
-		if err != nil {
-			return nil, err
-		}
-		for j, i := range missing {
-			results[i] = rs[j]
-			if keyed[i] {
-				values[i], keyed[i] = appendResult(nil, rs[j])
-			}
-		}
-	}
-	changed := len(missing) > 0 // the entry is written again
-	var setKeys []manifestKey
-	var setValues [][]byte
-	seen := make(map[manifestKey]bool, len(objs)+len(shared))
-	for i := range objs {
-		if keyed[i] && !seen[keys[i]] {
-			seen[keys[i]] = true
-			setKeys = append(setKeys, keys[i])
-			setValues = append(setValues, values[i])
-		}
-	}
-	// The environment's entry holds its shared manifests' results too, so
-	// that a later run building it alone finds them.
-	for _, s := range shared {
-		if s.value != nil && !seen[s.key] {
-			seen[s.key] = true
-			setKeys = append(setKeys, s.key)
-			setValues = append(setValues, s.value)
-			if _, hit := prev[s.key]; !hit {
-				changed = true
-			}
-		}
-	}
-	if changed || len(setKeys) != len(prev) {
-		_ = b.opts.Results.Put(b.manifestsSlot(env), manifestsKey, encodeResultSet(setKeys, setValues))
-	}
-	return results, nil
-}
 
 // The documents of path: sources and overlays are kept too, piece by piece
 // (manifest.DecodeKnown): every environment is made from the same sources,
@@ -345,7 +130,7 @@ func (b *builder) completeCached(env string, objs []map[string]any, shared []*sh
 // scratch (as in CI) builds every environment once: keeping every
 // overlay's pieces would cost such a build a tenth of its time for nothing.
 // So an overlay's pieces are kept only when its environment was built
-// before (it has kept manifest results): the first edit after a build from
+// before with this cache (builtBefore): the first edit after a build from
 // scratch parses the edited overlay whole, the next ones only what they
 // change.
 
@@ -359,7 +144,7 @@ func (b *builder) piecesSlot(rt *readTree) string {
 
 // keptPieces returns the pieces of rt's files kept by the last run that
 // decoded it, and nil when rt is decoded whole and its pieces not kept:
-// without kept results, or for an overlay of an environment env never
+// without kept results, or for an overlay of an environment env not
 // built before.
 func (b *builder) keptPieces(rt *readTree, env string) manifest.Known {
 	if b.opts.Results == nil {
@@ -370,10 +155,37 @@ func (b *builder) keptPieces(rt *readTree, env string) manifest.Known {
 			return k
 		}
 	}
-	if env != "" && len(b.kept.peek(b, env)) == 0 {
+	if env != "" && !b.builtBefore(env) {
 		return nil
 	}
 	return manifest.Known{}
+}
+
+// builtSlot names the entry that says an environment was built with this
+// cache; builtKey is its key.
+func (b *builder) builtSlot(env string) string {
+	return "built\x00" + b.k.Path + "\x00" + env + "\x00" + b.opts.EnvValue
+}
+
+const builtKey = "built 1"
+
+// builtBefore reports whether env was built before with this cache, as
+// the run started.
+func (b *builder) builtBefore(env string) bool {
+	if v, ok := b.built.Load(env); ok {
+		return v.(bool)
+	}
+	_, found := b.opts.Results.Get(b.builtSlot(env), builtKey)
+	v, _ := b.built.LoadOrStore(env, found)
+	return v.(bool)
+}
+
+// markBuilt records that env is built with this cache, for the next run.
+func (b *builder) markBuilt(env string) {
+	if b.opts.Results != nil && !b.builtBefore(env) {
+		// A failed write costs the next run time, not this one its result.
+		_ = b.opts.Results.Put(b.builtSlot(env), builtKey, nil)
+	}
 }
 
 // keepPieces keeps the pieces of rt's files as this run decoded them, when

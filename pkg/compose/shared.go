@@ -1,12 +1,10 @@
 package compose
 
 import (
-	"crypto/sha256"
 	"slices"
 	"sync"
 
 	"github.com/orkdev/ork/pkg/bundle"
-	"github.com/orkdev/ork/pkg/codec"
 	"github.com/orkdev/ork/pkg/manifest"
 	"github.com/orkdev/ork/pkg/merge"
 	"github.com/orkdev/ork/pkg/orkestra"
@@ -17,8 +15,8 @@ import (
 // A manifest made of the same documents (the same decoded documents, not
 // equal ones), in the same order, in several environments, and which no
 // template changes, is the same manifest in all of them: when Bundles
-// builds several environments it merges, validates, keeps and encodes
-// such a manifest once, and every environment's bundle takes its bytes.
+// builds several environments it merges, validates and encodes such a
+// manifest once, and every environment's bundle takes its bytes.
 // Most manifests of a Komposer are of this kind: the Services, ConfigMaps,
 // RBAC and CRDs of a source that no overlay touches.
 //
@@ -34,11 +32,9 @@ import (
 type sharedManifest struct {
 	docs []*manifest.Doc
 
-	once  sync.Once
-	ok    bool           // made: no template changed it, and it is valid
-	obj   map[string]any // completed; read-only
-	key   manifestKey    // its content key and kept result, with results kept
-	value []byte
+	once sync.Once
+	ok   bool           // made: no template changed it, and it is valid
+	obj  map[string]any // completed; read-only
 
 	yamlOnce sync.Once
 	yaml     []byte
@@ -90,12 +86,12 @@ func (b *builder) settles(layers []*layer) bool {
 
 // useShared gives e the shared manifest of its documents, making it if no
 // environment has yet, and reports whether it could.
-func (b *builder) useShared(e *entry, env string, tmpl Env) bool {
+func (b *builder) useShared(e *entry, tmpl Env) bool {
 	if e.own || len(e.docs) == 0 || orkestra.IsKatalog(e.id.Group, e.id.Kind) {
 		return false
 	}
 	s := b.shared.of(e.docs)
-	s.once.Do(func() { b.makeShared(s, env, tmpl) })
+	s.once.Do(func() { b.makeShared(s, tmpl) })
 	if !s.ok {
 		return false
 	}
@@ -103,9 +99,8 @@ func (b *builder) useShared(e *entry, env string, tmpl Env) bool {
 	return true
 }
 
-// makeShared merges, expands and validates a shared manifest, with the
-// results kept for env when there are.
-func (b *builder) makeShared(s *sharedManifest, env string, tmpl Env) {
+// makeShared merges, expands and validates a shared manifest.
+func (b *builder) makeShared(s *sharedManifest, tmpl Env) {
 	var merged any
 	for _, d := range s.docs {
 		merged = merge.Patch(merged, d.Object)
@@ -117,29 +112,9 @@ func (b *builder) makeShared(s *sharedManifest, env string, tmpl Env) {
 	if _, changed, errs := expand(obj, tmpl, b.k.SecretDeclared); changed || len(errs) > 0 {
 		return // it depends on the environment, or each reports its error
 	}
-	if b.opts.Results != nil {
-		data, ok := codec.AppendValue(nil, obj)
-		if !ok {
-			return
-		}
-		s.key = sha256.Sum256(data)
-		if v, hit := b.kept.peek(b, env)[s.key]; hit {
-			if r, err := readResult(v); err == nil && len(r.Violations) == 0 && r.Object != nil {
-				resultHits.Add(1)
-				s.obj, s.value, s.ok = r.Object, v, true
-				return
-			}
-		}
-	}
 	rs, err := b.opts.Validator.Complete([]map[string]any{obj})
 	if err != nil || len(rs[0].Violations) > 0 {
 		return
-	}
-	if b.opts.Results != nil {
-		var ok bool
-		if s.value, ok = appendResult(nil, rs[0]); !ok {
-			return
-		}
 	}
 	s.obj, s.ok = rs[0].Object, true
 }
@@ -167,40 +142,4 @@ func (kat *Katalog) sharedDocuments() ([][]byte, error) {
 		}
 	}
 	return docs, nil
-}
-
-// keptResults holds each environment's kept manifest results from the time
-// a shared manifest, or the decoding of an overlay (to know whether its
-// environment was built before), first looks into them to the time the
-// environment's own manifests are completed, so that they are read once.
-type keptResults struct {
-	mu    sync.Mutex
-	byEnv map[string]resultSet
-}
-
-// peek returns env's kept results, reading them if need be, and holds them.
-func (k *keptResults) peek(b *builder, env string) resultSet {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if set, ok := k.byEnv[env]; ok {
-		return set
-	}
-	if k.byEnv == nil {
-		k.byEnv = map[string]resultSet{}
-	}
-	set := b.loadResults(env)
-	k.byEnv[env] = set
-	return set
-}
-
-// take returns env's kept results and stops holding them.
-func (k *keptResults) take(b *builder, env string) resultSet {
-	k.mu.Lock()
-	set, ok := k.byEnv[env]
-	delete(k.byEnv, env)
-	k.mu.Unlock()
-	if ok {
-		return set
-	}
-	return b.loadResults(env)
 }

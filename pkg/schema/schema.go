@@ -114,7 +114,8 @@ func buildSchemas(names []string) (*cue.Context, cue.Value, []*ast.File, error) 
 }
 
 // Digest identifies the embedded schemas and the CUE version that evaluates
-// them: a validation result keyed by it stays true until either changes.
+// them: what is kept under it (a checked Komposer, a bundle) stays true
+// until either changes.
 func Digest() string { return digest() }
 
 var digest = sync.OnceValue(func() string {

@@ -260,7 +260,24 @@ func plainSafe(s string) bool {
 			return false
 		}
 	}
-	return !reserved[strings.ToLower(s)] && !numeric(s)
+	return !reservedWord(s) && !numeric(s)
+}
+
+// reservedWord reports whether s is one of the reserved words, in any
+// case, without allocating: most strings are longer than any of them.
+func reservedWord(s string) bool {
+	var lower [5]byte
+	if len(s) > len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return reserved[string(lower[:len(s)])]
 }
 
 // numeric reports whether a YAML 1.1 or 1.2 reader might take s for a
@@ -268,10 +285,11 @@ func plainSafe(s string) bool {
 // or a dot (after a sign) and has no letter but e, unless it has a colon or
 // a 0x, 0o or 0b prefix, which make it numeric whatever follows.
 func numeric(s string) bool {
-	t := strings.ToLower(strings.TrimLeft(s, "+-"))
+	t := strings.TrimLeft(s, "+-")
 	if t == "" || !(t[0] >= '0' && t[0] <= '9' || t[0] == '.') {
 		return false
 	}
+	t = strings.ToLower(t)
 	if strings.Contains(t, ":") || strings.HasPrefix(t, "0x") || strings.HasPrefix(t, "0o") || strings.HasPrefix(t, "0b") {
 		return true
 	}
@@ -284,7 +302,8 @@ func numeric(s string) bool {
 }
 
 // reserved are the plain words YAML 1.1 or 1.2 read as something other
-// than a string (compared in lower case).
+// than a string (compared in lower case; none is longer than five bytes,
+// reservedWord).
 var reserved = map[string]bool{
 	"true": true, "false": true, "yes": true, "no": true, "on": true, "off": true, "y": true, "n": true,
 	"null": true, ".nan": true, ".inf": true, "-.inf": true, "+.inf": true, "<<": true,

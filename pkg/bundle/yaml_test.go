@@ -184,3 +184,20 @@ func TestSeparators(t *testing.T) {
 		}
 	}
 }
+
+// TestReservedWord: every reserved word, in any case, is one, and nothing
+// else is; reservedWord reads no further than its longest.
+func TestReservedWord(t *testing.T) {
+	for w := range reserved {
+		for _, s := range []string{w, strings.ToUpper(w), strings.ToUpper(w[:1]) + w[1:]} {
+			if !reservedWord(s) {
+				t.Errorf("reservedWord(%q) = false", s)
+			}
+		}
+	}
+	for _, s := range []string{"", "tru", "truee", "nul", "Nulll", "-.in", "offf", "yes ", "falsey", "on\x00"} {
+		if reservedWord(s) {
+			t.Errorf("reservedWord(%q) = true", s)
+		}
+	}
+}

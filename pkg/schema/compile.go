@@ -197,7 +197,21 @@ type structChecker struct {
 	fields   map[string]*field
 	regular  []string // regular fields, in order, for filling defaults
 	patterns []pattern
-	open     bool // undeclared fields that no pattern matches are allowed
+	open     bool     // undeclared fields that no pattern matches are allowed
+	needed   []string // the fields whose absence is an error (settle)
+}
+
+// settle lists the fields a value must have: the required ones, and the
+// regular ones without a fallback. A check then looks up those, not every
+// field the struct declares.
+func (s *structChecker) settle() {
+	s.needed = s.needed[:0]
+	for name, f := range s.fields {
+		if !f.optional && (f.required || f.fallback == nil) {
+			s.needed = append(s.needed, name)
+		}
+	}
+	slices.Sort(s.needed)
 }
 
 type pattern struct {
@@ -252,6 +266,7 @@ func (cc *compiler) compileStruct(v cue.Value, depth int) (checker, error) {
 		}
 		s.fields[sel.Unquoted()] = f
 	}
+	s.settle()
 	return s, nil
 }
 
@@ -292,11 +307,8 @@ func (s *structChecker) check(v any, fill *[]insertion) bool {
 			return false
 		}
 	}
-	for name, f := range s.fields {
-		if _, present := m[name]; present || f.optional {
-			continue
-		}
-		if f.required || f.fallback == nil {
+	for _, name := range s.needed {
+		if _, present := m[name]; !present {
 			return false
 		}
 	}

@@ -465,6 +465,7 @@ func (d *checkerDecoder) checker(depth int) checker {
 			}
 			s.patterns = append(s.patterns, pattern{label: d.checker(depth + 1), value: d.checker(depth + 1)})
 		}
+		s.settle()
 		return s
 	case 'L':
 		l := listChecker{prefix: d.checkers(depth)}

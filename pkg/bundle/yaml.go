@@ -264,7 +264,9 @@ func plainSafe(s string) bool {
 }
 
 // reservedWord reports whether s is one of the reserved words, in any
-// case, without allocating: most strings are longer than any of them.
+// case, without allocating: most strings are longer than any of them. s is
+// ASCII (plainSafe has refused every byte from 0x80): Unicode case folding
+// would also make "İ" an i.
 func reservedWord(s string) bool {
 	var lower [5]byte
 	if len(s) > len(lower) {

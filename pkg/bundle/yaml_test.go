@@ -186,7 +186,8 @@ func TestSeparators(t *testing.T) {
 }
 
 // TestReservedWord: every reserved word, in any case, is one, and nothing
-// else is; reservedWord reads no further than its longest.
+// else is (a reserved word longer than reservedWord reads would fail the
+// first loop); plainSafe quotes what Unicode case folding makes one.
 func TestReservedWord(t *testing.T) {
 	for w := range reserved {
 		for _, s := range []string{w, strings.ToUpper(w), strings.ToUpper(w[:1]) + w[1:]} {
@@ -198,6 +199,11 @@ func TestReservedWord(t *testing.T) {
 	for _, s := range []string{"", "tru", "truee", "nul", "Nulll", "-.in", "offf", "yes ", "falsey", "on\x00"} {
 		if reservedWord(s) {
 			t.Errorf("reservedWord(%q) = true", s)
+		}
+	}
+	for _, s := range []string{"-.İnf", ".İNF", "trUe", "NULL"} {
+		if plainSafe(s) {
+			t.Errorf("plainSafe(%q) = true", s)
 		}
 	}
 }

@@ -193,8 +193,9 @@ func Explain(ctx context.Context, opts Options, target Target, path FieldPath) (
 	}
 	t := &tracer{target: target, byID: map[manifest.ID]*trace{}}
 	opts.trace = t
-	// Every step is traced from a real build: a kept bundle would skip it,
-	// and explain writes nothing, to the cache neither.
+	// Every step is traced from a real build, and explain writes nothing,
+	// to the cache neither (a build keeps pieces and marks environments
+	// built).
 	opts.Results = nil
 	var kat *Katalog
 	if _, err := Walk(ctx, opts, func(_ int, k *Katalog) error { kat = k; return nil }); err != nil {

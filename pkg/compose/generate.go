@@ -51,6 +51,7 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 				if cur := opts.Current(env.Name); cur != nil {
 					if head, ok := r.Holds(bundleSlot(opts, env.Name), digest, cur); ok {
 						if manifests, crds, rest, ok := decodeCachedBundle(head); ok && len(rest) == 0 {
+							bundleHits.Add(1)
 							put(i, Bundle{Env: Env{Name: env.Name, Production: env.Production}, Manifests: manifests, CRDs: crds, Data: cur, Current: true})
 							return true
 						}
@@ -65,6 +66,7 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 			if !ok {
 				return false
 			}
+			bundleHits.Add(1)
 			put(i, Bundle{Env: Env{Name: env.Name, Production: env.Production}, Manifests: manifests, CRDs: crds, Data: data})
 			return true
 		}

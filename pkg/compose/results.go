@@ -116,8 +116,8 @@ func decodeCachedBundle(payload []byte) (manifests, crds int, data []byte, ok bo
 }
 
 // decodedHits counts the pieces of files whose documents were taken from
-// an earlier run, for tests.
-var decodedHits atomic.Int64
+// an earlier run, and bundleHits the environments' bundles, for tests.
+var decodedHits, bundleHits atomic.Int64
 
 // The documents of path: sources and overlays are kept too, piece by piece
 // (manifest.DecodeKnown): every environment is made from the same sources,

@@ -696,12 +696,17 @@ func (b *builder) display(path string) string {
 }
 
 // uniqueIDs reports documents of one layer that share an identity, and
-// lists of named items that name an item twice.
+// lists of named items that name an item twice (found as the documents
+// were decoded: Doc.Duplicates). Layers merge such lists by name, so the
+// two would silently become one; the API server refuses most of them, and
+// the rest are mistakes.
 func uniqueIDs(docs []*manifest.Doc) error {
 	seen := map[manifest.ID]*manifest.Doc{}
 	var errs []error
 	for _, d := range docs {
-		errs = append(errs, duplicateNames(d, d.Object, nil)...)
+		for _, dup := range d.Duplicates {
+			errs = append(errs, manifest.Errorf(dup.Pos, d.Source, "%s: %s: duplicate name %q (first at item %d): items of a list are matched by name, so each name may appear once", d.ID, strings.Join(dup.Path, "."), dup.Name, dup.First))
+		}
 		if first, dup := seen[d.ID]; dup {
 			errs = append(errs, manifest.Errorf(d.Pos, d.Source, "%s is defined twice in one layer (first at %s)", d.ID, first.Pos))
 			continue
@@ -709,47 +714,6 @@ func uniqueIDs(docs []*manifest.Doc) error {
 		seen[d.ID] = d
 	}
 	return errors.Join(errs...)
-}
-
-// duplicateNames reports the items of a document's named lists (containers,
-// ports, volumes, env...) that repeat an earlier item's name. Layers merge
-// such lists by name, so the two would silently become one; the API server
-// refuses most of them, and the rest are mistakes. path is a scratch
-// stack; the errors are sorted by position later.
-func duplicateNames(d *manifest.Doc, v any, path []string) []error {
-	var errs []error
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			switch e.(type) {
-			case map[string]any, []any:
-				errs = append(errs, duplicateNames(d, e, append(path, k))...)
-			}
-		}
-	case []any:
-		var first map[string]int
-		for i, item := range x {
-			m, ok := item.(map[string]any)
-			if !ok {
-				continue
-			}
-			p := append(path, strconv.Itoa(i))
-			if name, ok := m["name"].(string); ok {
-				if j, dup := first[name]; dup {
-					at := append(slices.Clone(p), "name")
-					pos, _ := d.Position(at)
-					errs = append(errs, manifest.Errorf(pos, d.Source, "%s: %s: duplicate name %q (first at item %d): items of a list are matched by name, so each name may appear once", d.ID, strings.Join(at, "."), name, j))
-				} else {
-					if first == nil {
-						first = map[string]int{}
-					}
-					first[name] = i
-				}
-			}
-			errs = append(errs, duplicateNames(d, m, p)...)
-		}
-	}
-	return errs
 }
 
 // merge applies the layers in order and expands templates.

@@ -222,6 +222,9 @@ func encodePieces(pieces manifest.Known) ([]byte, bool) {
 		body = binary.AppendUvarint(body[:0], uint64(d.Count))
 		body = binary.AppendUvarint(body, uint64(len(d.Parts)))
 		for _, p := range d.Parts {
+			if len(p.Duplicates) > 0 {
+				return nil, false // a layer with duplicate names fails; its pieces are not kept
+			}
 			body = binary.AppendUvarint(body, uint64(p.Line))
 			body = binary.AppendUvarint(body, uint64(p.Col))
 			var ok bool

@@ -114,6 +114,10 @@ type Doc struct {
 	ID     ID
 	Pos    Pos    // where the document starts
 	Source string // the source or overlay it came from
+	// Duplicates are the items of the document's named lists that repeat
+	// an earlier item's name, found as it was decoded. A document taken
+	// from known pieces (DecodeKnown) has none recorded.
+	Duplicates []Duplicate
 
 	// Where the document's YAML nodes are: the index-th document of file,
 	// at path inside it. Nodes are not kept after decoding (they take more
@@ -122,6 +126,17 @@ type Doc struct {
 	file  *srcFile
 	index int
 	path  []string
+}
+
+// Duplicate is an item of a named list (containers, ports, env...: a list
+// of mappings that each have a string name) whose name an earlier item of
+// the list has. Layers merge such lists by name, so the two would become
+// one.
+type Duplicate struct {
+	Path  []string // to the item's name, through keys and list indices
+	Name  string
+	First int // the earlier item's index
+	Pos   Pos // of the item's name
 }
 
 // srcFile is a decoded file's bytes, re-parsed on demand for positions.
@@ -298,6 +313,7 @@ func decodeParts(file, source string, src *srcFile, parts []part) ([]*Doc, int, 
 // ones included).
 func decodeStream(file, source string, src *srcFile, data []byte, lines int) ([]*Doc, int, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var path []step // the converters' scratch
 	var docs []*Doc
 	var errs []error
 	i := 0
@@ -326,7 +342,9 @@ func decodeStream(file, source string, src *srcFile, data []byte, lines int) ([]
 			errs = append(errs, Errorf(pos, source, "document %d is a %s, not a mapping", i+1, kindName(root)))
 			continue
 		}
-		v, err := Value(file, source, root)
+		c := converter{file: file, source: source, lines: lines, dups: []Duplicate{}, path: path[:0]}
+		v, err := c.value(root, 0)
+		path = c.path
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -337,7 +355,7 @@ func decodeStream(file, source string, src *srcFile, data []byte, lines int) ([]
 			errs = append(errs, Errorf(pos, source, "%v", err))
 			continue
 		}
-		docs = append(docs, &Doc{Object: obj, ID: id, Pos: pos, Source: source, file: src, index: i})
+		docs = append(docs, &Doc{Object: obj, ID: id, Pos: pos, Source: source, Duplicates: c.found(), file: src, index: i})
 	}
 	return docs, i, errors.Join(errs...)
 }
@@ -478,6 +496,19 @@ type converter struct {
 	file, source string
 	aliasDepth   int // > 0 while converting the target of an alias
 	aliased      int // values produced through aliases
+
+	// With dups not nil, the converter records the duplicate names of a
+	// manifest's named lists (duplicateNames): lines is how many lines of
+	// the file come before the node's stream, path where the converter is.
+	lines int
+	dups  []Duplicate
+	path  []step
+}
+
+// step is a mapping key, or a list index (key unused).
+type step struct {
+	key   string
+	index int // -1 for a key
 }
 
 func (c *converter) errorf(n *yaml.Node, format string, args ...any) error {
@@ -516,25 +547,108 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 			if _, dup := m[k.Value]; dup {
 				return nil, c.errorf(k, "duplicate key %q", k.Value)
 			}
+			if c.dups != nil {
+				c.path = append(c.path, step{key: k.Value, index: -1})
+			}
 			val, err := c.value(v, depth+1)
 			if err != nil {
 				return nil, err
+			}
+			if c.dups != nil {
+				c.path = c.path[:len(c.path)-1]
 			}
 			m[k.Value] = val
 		}
 		return m, nil
 	case yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
-		for _, item := range n.Content {
+		for i, item := range n.Content {
+			if c.dups != nil {
+				c.path = append(c.path, step{index: i})
+			}
 			val, err := c.value(item, depth+1)
 			if err != nil {
 				return nil, err
 			}
+			if c.dups != nil {
+				c.path = c.path[:len(c.path)-1]
+			}
 			l = append(l, val)
+		}
+		if c.dups != nil {
+			c.duplicateNames(n, l)
 		}
 		return l, nil
 	}
 	return c.scalar(n)
+}
+
+// smallList is the length up to which duplicateNames compares an item's
+// name with the earlier items' rather than keep a map of them.
+const smallList = 16
+
+// duplicateNames records the items of l, the values of the list node n,
+// that repeat an earlier item's name: converting a manifest visits every
+// list, so finding them here costs no walk of its own.
+func (c *converter) duplicateNames(n *yaml.Node, l []any) {
+	var seen map[string]int
+	for i, item := range l {
+		name, ok := itemName(item)
+		if !ok {
+			continue
+		}
+		first := -1
+		if len(l) <= smallList {
+			for j := range i {
+				if earlier, ok := itemName(l[j]); ok && earlier == name {
+					first = j
+					break
+				}
+			}
+		} else if j, dup := seen[name]; dup {
+			first = j
+		} else {
+			if seen == nil {
+				seen = make(map[string]int, len(l))
+			}
+			seen[name] = i
+		}
+		if first < 0 {
+			continue
+		}
+		path := make([]string, 0, len(c.path)+2)
+		for _, s := range c.path {
+			if s.index < 0 {
+				path = append(path, s.key)
+			} else {
+				path = append(path, strconv.Itoa(s.index))
+			}
+		}
+		path = append(path, strconv.Itoa(i), "name")
+		pos := Pos{File: c.file}
+		if at := child(n.Content[i], "name"); at != nil {
+			pos.Line, pos.Col = c.lines+at.Line, at.Column
+		}
+		c.dups = append(c.dups, Duplicate{Path: path, Name: name, First: first, Pos: pos})
+	}
+}
+
+// itemName is the name of a named list's item.
+func itemName(v any) (string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	name, ok := m["name"].(string)
+	return name, ok
+}
+
+// found returns the duplicate names recorded, nil for none.
+func (c *converter) found() []Duplicate {
+	if len(c.dups) == 0 {
+		return nil
+	}
+	return c.dups
 }
 
 func (c *converter) scalar(n *yaml.Node) (any, error) {
@@ -639,7 +753,8 @@ func (d *Doc) Inline(path []string, source string) (*Doc, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, Errorf(pos, source, "inline manifest is a %s, not a mapping", kindName(n))
 	}
-	v, err := Value(d.Pos.File, source, n)
+	c := converter{file: d.Pos.File, source: source, dups: []Duplicate{}}
+	v, err := c.value(n, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -648,6 +763,6 @@ func (d *Doc) Inline(path []string, source string) (*Doc, error) {
 	if err != nil {
 		return nil, Errorf(pos, source, "%v", err)
 	}
-	return &Doc{Object: obj, ID: id, Pos: pos, Source: source, file: d.file, index: d.index,
+	return &Doc{Object: obj, ID: id, Pos: pos, Source: source, Duplicates: c.found(), file: d.file, index: d.index,
 		path: append(slices.Clone(d.path), path...)}, nil
 }

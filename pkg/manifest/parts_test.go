@@ -25,6 +25,9 @@ func sameDocs(t *testing.T, data []byte, got, want []*Doc) {
 		if !reflect.DeepEqual(g.Object, w.Object) || g.ID != w.ID || g.Pos != w.Pos || g.index != w.index {
 			t.Fatalf("document %d: parts give %v at %v (index %d), whole %v at %v (index %d)\n%s", i, g.ID, g.Pos, g.index, w.ID, w.Pos, w.index, data)
 		}
+		if !reflect.DeepEqual(g.Duplicates, w.Duplicates) {
+			t.Fatalf("document %d: duplicate names %v in parts, %v whole\n%s", i, g.Duplicates, w.Duplicates, data)
+		}
 		gp, gok := g.Position([]string{"metadata", "name"})
 		wp, wok := w.Position([]string{"metadata", "name"})
 		if gp != wp || gok != wok {
@@ -109,6 +112,7 @@ func TestDecodePartsFallsBack(t *testing.T) {
 func FuzzDecodeParts(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: A\nmetadata: {name: a}\n---\napiVersion: v1\nkind: B\nmetadata: {name: b}\n---\n---\napiVersion: v1\nkind: C\nmetadata: {name: c}\n"))
 	f.Add([]byte("--- {apiVersion: v1, kind: A, metadata: {name: a}}\n--- |\n  text\n---\napiVersion: v1\nkind: B\nmetadata: {name: b}\n"))
+	f.Add([]byte("apiVersion: v1\nkind: A\nmetadata: {name: a}\n---\napiVersion: v1\nkind: B\nmetadata: {name: b}\nl: [{name: x}, {name: y}, {name: x}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		parts := splitStream(data, 4, 1)
 		if len(parts) < 2 {

@@ -27,10 +27,13 @@ type Decoded struct {
 }
 
 // Part is a document of a piece: where it starts, its line counted from
-// the start of the piece, and what it holds.
+// the start of the piece, and what it holds. Duplicates are its duplicate
+// names when the piece was just decoded (Doc.Duplicates); a caller keeps
+// only pieces without any, so they need not be kept.
 type Part struct {
-	Line, Col int
-	Object    map[string]any
+	Line, Col  int
+	Object     map[string]any
+	Duplicates []Duplicate
 }
 
 // DecodeKnown is Decode taking from known the documents of every piece of
@@ -84,7 +87,7 @@ func DecodeKnown(file, source string, data []byte, known Known) ([]*Doc, Known, 
 		for _, part := range d.Parts {
 			id, _ := identity(part.Object) // usable, or decoded with one
 			docs = append(docs, &Doc{Object: part.Object, ID: id, Pos: Pos{File: file, Line: p.lines + part.Line, Col: part.Col},
-				Source: source, file: src, index: index})
+				Source: source, Duplicates: part.Duplicates, file: src, index: index})
 		}
 		index += d.Count
 		out[sums[i]] = d
@@ -124,7 +127,7 @@ func attribute(docs []*Doc, count int, pieces []part, decoded []Decoded) bool {
 		if k < 0 || k >= len(pieces) || d.Pos.Line <= pieces[k].lines || k+1 < len(pieces) && d.Pos.Line > pieces[k+1].lines {
 			return false // not in the piece's lines
 		}
-		decoded[k].Parts = append(decoded[k].Parts, Part{Line: d.Pos.Line - pieces[k].lines, Col: d.Pos.Col, Object: d.Object})
+		decoded[k].Parts = append(decoded[k].Parts, Part{Line: d.Pos.Line - pieces[k].lines, Col: d.Pos.Col, Object: d.Object, Duplicates: d.Duplicates})
 	}
 	return true
 }

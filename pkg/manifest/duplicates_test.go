@@ -50,11 +50,12 @@ spec:
 // decoded in parts; lists whose items have no name, or a name that is not
 // a string, have none.
 func TestDecodeDuplicates(t *testing.T) {
-	var long strings.Builder
+	var long strings.Builder // longer than compared item by item; V3 four times
 	long.WriteString("apiVersion: v1\nkind: Pod\nmetadata: {name: long}\nspec:\n  containers:\n    - name: app\n      env:\n")
-	for i := range 40 {
-		fmt.Fprintf(&long, "        - {name: V%d}\n", i%37)
+	for i := range 20 {
+		fmt.Fprintf(&long, "        - {name: V%d}\n", i)
 	}
+	long.WriteString("        - {name: V3}\n        - {name: V3}\n        - {name: V3}\n")
 	var parts strings.Builder // more than the 64 KiB from which a stream is decoded in parts
 	for i := range 600 {
 		fmt.Fprintf(&parts, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%03d}\ndata: {k: %s}\n---\n", i, strings.Repeat("v", 120))
@@ -71,9 +72,13 @@ func TestDecodeDuplicates(t *testing.T) {
 		}},
 		{"none", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{name: a}, {name: b}, {port: 1}, {port: 1}]\n", nil},
 		{"a long list", long.String(), []string{
-			`long 45:18 spec.containers.0.env.37.name "V0" first 0`,
-			`long 46:18 spec.containers.0.env.38.name "V1" first 1`,
-			`long 47:18 spec.containers.0.env.39.name "V2" first 2`,
+			`long 28:18 spec.containers.0.env.20.name "V3" first 3`,
+			`long 29:18 spec.containers.0.env.21.name "V3" first 3`,
+			`long 30:18 spec.containers.0.env.22.name "V3" first 3`,
+		}},
+		{"a list in a list is copied whole, not merged by name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: l}\nm: [[{name: a}, {name: a}]]\n", nil},
+		{"but a mapping's list inside it is merged by name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: l}\nm: [[{l: [{name: a}, {name: a}]}]]\n", []string{
+			`l 4:29 m.0.0.l.1.name "a" first 0`,
 		}},
 		{"through an alias, at each use", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nx: &l [{name: n}, {name: n}]\ny: *l\n", []string{
 			`a 4:26 x.1.name "n" first 0`,
@@ -115,6 +120,18 @@ func TestDuplicatesKnownAndInline(t *testing.T) {
 	}
 	if got := dupStrings(docs); !reflect.DeepEqual(got, want) {
 		t.Errorf("DecodeKnown duplicates:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// A known piece's duplicates are where the piece is now, in this file.
+	moved := "# a comment\n# and another\n---\n" + dupDeployment
+	_, known, err = manifest.DecodeKnown("f.yaml", "base", []byte("---\n"+dupDeployment), manifest.Known{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := manifest.Decode("g.yaml", "base", []byte(moved))
+	reused, _, _ := manifest.DecodeKnown("g.yaml", "base", []byte(moved), known)
+	if len(fresh) != 1 || len(reused) != 1 || !reflect.DeepEqual(reused[0].Duplicates, fresh[0].Duplicates) || len(fresh[0].Duplicates) != 2 {
+		t.Errorf("a known piece's duplicates: %v, decoded anew: %v", reused[0].Duplicates, fresh[0].Duplicates)
 	}
 
 	komposer := decodeOne(t, "apiVersion: ork.dev/v1alpha1\nkind: Komposer\nmetadata: {name: k}\noverrides:\n  - apiVersion: v1\n    kind: Service\n    metadata: {name: o}\n    spec:\n      ports: [{name: w}, {name: w}]\n")

@@ -114,9 +114,9 @@ type Doc struct {
 	ID     ID
 	Pos    Pos    // where the document starts
 	Source string // the source or overlay it came from
-	// Duplicates are the items of the document's named lists that repeat
-	// an earlier item's name, found as it was decoded. A document taken
-	// from known pieces (DecodeKnown) has none recorded.
+	// Duplicates are the items of the document's named lists (the lists
+	// of its mappings) that repeat an earlier item's name, found as it
+	// was decoded.
 	Duplicates []Duplicate
 
 	// Where the document's YAML nodes are: the index-th document of file,
@@ -575,7 +575,9 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 			}
 			l = append(l, val)
 		}
-		if c.dups != nil {
+		if c.dups != nil && (len(c.path) == 0 || c.path[len(c.path)-1].index < 0) {
+			// A list directly inside a list is copied whole by a merge,
+			// not merged by name: only a mapping's lists are checked.
 			c.duplicateNames(n, l)
 		}
 		return l, nil

@@ -65,6 +65,7 @@ func TestDecodeParts(t *testing.T) {
 		{"document end markers", many("...\n---\n", 40), false},
 		{"directive", "%YAML 1.2\n---\n" + many("---\n", 40), false},
 		{"marker-like text", many("---x: 1\n", 40), false},
+		{"duplicate names in a late part", many("---\n", 40) + "---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n    - {name: a}\n    - {name: a}\n", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,7 +83,7 @@ func TestDecodeParts(t *testing.T) {
 				t.Fatalf("parts ok=%v, whole error %v", ok, err)
 			}
 			if ok {
-				sameDocs(t, data, got, want)
+				sameDocs(t, data, got, want) // duplicate names too
 			}
 		})
 	}

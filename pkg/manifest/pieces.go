@@ -27,9 +27,9 @@ type Decoded struct {
 }
 
 // Part is a document of a piece: where it starts, its line counted from
-// the start of the piece, and what it holds. Duplicates are its duplicate
-// names when the piece was just decoded (Doc.Duplicates); a caller keeps
-// only pieces without any, so they need not be kept.
+// the start of the piece, and what it holds, with its duplicate names
+// (Doc.Duplicates; their lines too count from the start of the piece, and
+// their file is the one the piece is found in).
 type Part struct {
 	Line, Col  int
 	Object     map[string]any
@@ -87,7 +87,7 @@ func DecodeKnown(file, source string, data []byte, known Known) ([]*Doc, Known, 
 		for _, part := range d.Parts {
 			id, _ := identity(part.Object) // usable, or decoded with one
 			docs = append(docs, &Doc{Object: part.Object, ID: id, Pos: Pos{File: file, Line: p.lines + part.Line, Col: part.Col},
-				Source: source, Duplicates: part.Duplicates, file: src, index: index})
+				Source: source, Duplicates: movedTo(part.Duplicates, file, p.lines), file: src, index: index})
 		}
 		index += d.Count
 		out[sums[i]] = d
@@ -127,9 +127,26 @@ func attribute(docs []*Doc, count int, pieces []part, decoded []Decoded) bool {
 		if k < 0 || k >= len(pieces) || d.Pos.Line <= pieces[k].lines || k+1 < len(pieces) && d.Pos.Line > pieces[k+1].lines {
 			return false // not in the piece's lines
 		}
-		decoded[k].Parts = append(decoded[k].Parts, Part{Line: d.Pos.Line - pieces[k].lines, Col: d.Pos.Col, Object: d.Object, Duplicates: d.Duplicates})
+		decoded[k].Parts = append(decoded[k].Parts, Part{Line: d.Pos.Line - pieces[k].lines, Col: d.Pos.Col, Object: d.Object, Duplicates: movedTo(d.Duplicates, "", -pieces[k].lines)})
 	}
 	return true
+}
+
+// movedTo returns dups with their positions in file (unless empty), lines
+// further down.
+func movedTo(dups []Duplicate, file string, lines int) []Duplicate {
+	if len(dups) == 0 {
+		return nil
+	}
+	out := make([]Duplicate, len(dups))
+	for i, d := range dups {
+		d.Pos.Line += lines
+		if file != "" {
+			d.Pos.File = file
+		}
+		out[i] = d
+	}
+	return out
 }
 
 // opensWithMarker reports whether data begins with a document marker.

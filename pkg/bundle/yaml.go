@@ -287,7 +287,9 @@ func reservedWord(s string) bool {
 // or a dot (after a sign) and has no letter but e, unless it has a colon or
 // a 0x, 0o or 0b prefix, which make it numeric whatever follows.
 func numeric(s string) bool {
-	t := strings.TrimLeft(s, "+-")
+	// yaml.v3 drops every underscore of such a scalar before reading it
+	// as a number ("0_B0" is 0, "-_1" is -1).
+	t := strings.TrimLeft(strings.ReplaceAll(s, "_", ""), "+-")
 	if t == "" || !(t[0] >= '0' && t[0] <= '9' || t[0] == '.') {
 		return false
 	}

@@ -75,10 +75,10 @@ func (t *expander) value(v any) (any, bool) {
 			}
 			t.path = t.path[:len(t.path)-1]
 		}
-		return x, false
+		return v, false // v, not x: a list or string put back in an interface is a new allocation
 	case string:
 		if !strings.Contains(x, "$") {
-			return x, false
+			return v, false
 		}
 		t.undeclared = ""
 		out, err := t.str(x)

@@ -91,20 +91,8 @@ func (r *Results) Holds(slot, key string, rest []byte) (head []byte, ok bool) {
 	defer f.Close()
 	buf := make([]byte, 4096)
 	n, _ := io.ReadFull(f, buf)
-	buf = buf[:n]
-	after, ok := bytes.CutPrefix(buf, []byte(resultsMagic))
-	if !ok {
-		return nil, false
-	}
-	var lines [4]string // version, schema digest, key, checksum
-	for i := range lines {
-		line, next, found := bytes.Cut(after, []byte{'\n'})
-		if !found {
-			return nil, false
-		}
-		lines[i], after = string(line), next
-	}
-	if lines[0]+"\n"+lines[1]+"\n" != r.stamp || lines[2] != key {
+	h, after, err := readHeader(buf[:n])
+	if err != nil || h.stamp != r.stamp || h.key != key {
 		return nil, false
 	}
 	head, _, found := bytes.Cut(after, []byte{'\n'})
@@ -116,10 +104,10 @@ func (r *Results) Holds(slot, key string, rest []byte) (head []byte, ok bool) {
 	if err != nil || st.Size() != int64(n-len(after)+len(head)+len(rest)) {
 		return nil, false
 	}
-	h := sha256.New()
-	h.Write(head)
-	h.Write(rest)
-	if lines[3] != hex.EncodeToString(h.Sum(nil)) {
+	sum := sha256.New()
+	sum.Write(head)
+	sum.Write(rest)
+	if h.checksum != hex.EncodeToString(sum.Sum(nil)) {
 		return nil, false
 	}
 	return bytes.Clone(head), true
@@ -146,21 +134,38 @@ func (r *Results) Put(slot, key string, payload []byte) error {
 // parseResult splits an entry into its payload, stamp and key, checking its
 // format and checksum.
 func parseResult(data []byte) (payload []byte, stamp, key string, err error) {
+	h, rest, err := readHeader(data)
+	if err != nil {
+		return nil, "", "", err
+	}
+	sum := sha256.Sum256(rest)
+	if h.checksum != hex.EncodeToString(sum[:]) {
+		return nil, "", "", errors.New("results entry does not match its checksum")
+	}
+	return rest, h.stamp, h.key, nil
+}
+
+// header is what an entry says before its payload.
+type header struct {
+	stamp    string // version and schema digest, each line with its newline
+	key      string
+	checksum string // of the payload, in hex
+}
+
+// readHeader reads an entry's header from its first bytes, and returns the
+// bytes after it.
+func readHeader(data []byte) (header, []byte, error) {
 	rest, ok := bytes.CutPrefix(data, []byte(resultsMagic))
 	if !ok {
-		return nil, "", "", errors.New("not a results entry")
+		return header{}, nil, errors.New("not a results entry")
 	}
 	var lines [4]string // version, schema digest, key, checksum
 	for i := range lines {
 		line, after, ok := bytes.Cut(rest, []byte{'\n'})
 		if !ok {
-			return nil, "", "", errors.New("truncated results entry")
+			return header{}, nil, errors.New("truncated results entry")
 		}
 		lines[i], rest = string(line), after
 	}
-	sum := sha256.Sum256(rest)
-	if lines[3] != hex.EncodeToString(sum[:]) {
-		return nil, "", "", errors.New("results entry does not match its checksum")
-	}
-	return rest, lines[0] + "\n" + lines[1] + "\n", lines[2], nil
+	return header{stamp: lines[0] + "\n" + lines[1] + "\n", key: lines[2], checksum: lines[3]}, rest, nil
 }

@@ -45,29 +45,31 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 	if r := opts.Results; r != nil {
 		hit = func(i int, env komposer.Environment, digest string) bool {
 			inputs.Store(i, digest)
-			if opts.Current != nil {
-				// Most often the bundle on disk is the kept one: then
-				// the entry's checksum says so, and it is not read.
-				if cur := opts.Current(env.Name); cur != nil {
-					if head, ok := r.Holds(bundleSlot(opts, env.Name), digest, cur); ok {
-						if manifests, crds, rest, ok := decodeCachedBundle(head); ok && len(rest) == 0 {
-							bundleHits.Add(1)
-							put(i, Bundle{Env: Env{Name: env.Name, Production: env.Production}, Manifests: manifests, CRDs: crds, Data: cur, Current: true})
-							return true
-						}
-					}
+			slot := bundleSlot(opts, env.Name)
+			b := Bundle{Env: Env{Name: env.Name, Production: env.Production}}
+			var ok bool
+			// Most often the bundle on disk is the kept one: then the
+			// entry's checksum says so, and the entry is not read.
+			if cur := current(opts, env.Name); cur != nil {
+				if head, held := r.Holds(slot, digest, cur); held {
+					var rest []byte
+					b.Manifests, b.CRDs, rest, ok = decodeCachedBundle(head)
+					ok = ok && len(rest) == 0
+					b.Data, b.Current = cur, true
 				}
 			}
-			payload, ok := r.Get(bundleSlot(opts, env.Name), digest)
 			if !ok {
-				return false
-			}
-			manifests, crds, data, ok := decodeCachedBundle(payload)
-			if !ok {
-				return false
+				payload, found := r.Get(slot, digest)
+				if !found {
+					return false
+				}
+				if b.Manifests, b.CRDs, b.Data, ok = decodeCachedBundle(payload); !ok {
+					return false
+				}
+				b.Current = false
 			}
 			bundleHits.Add(1)
-			put(i, Bundle{Env: Env{Name: env.Name, Production: env.Production}, Manifests: manifests, CRDs: crds, Data: data})
+			put(i, b)
 			return true
 		}
 	}
@@ -100,6 +102,15 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 		return nil, err
 	}
 	return out[:len(names)], nil
+}
+
+// current is the bundle on disk that env's would replace (Options.Current),
+// or nil.
+func current(opts Options, env string) []byte {
+	if opts.Current == nil {
+		return nil
+	}
+	return opts.Current(env)
 }
 
 // Counts returns how many manifests the Katalog holds besides its CRDs, and

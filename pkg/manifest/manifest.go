@@ -342,7 +342,7 @@ func decodeStream(file, source string, src *srcFile, data []byte, lines int) ([]
 			errs = append(errs, Errorf(pos, source, "document %d is a %s, not a mapping", i+1, kindName(root)))
 			continue
 		}
-		c := converter{file: file, source: source, lines: lines, dups: []Duplicate{}, path: path[:0]}
+		c := converter{file: file, source: source, names: true, lines: lines, path: path[:0]}
 		v, err := c.value(root, 0)
 		path = c.path
 		if err != nil {
@@ -355,7 +355,7 @@ func decodeStream(file, source string, src *srcFile, data []byte, lines int) ([]
 			errs = append(errs, Errorf(pos, source, "%v", err))
 			continue
 		}
-		docs = append(docs, &Doc{Object: obj, ID: id, Pos: pos, Source: source, Duplicates: c.found(), file: src, index: i})
+		docs = append(docs, &Doc{Object: obj, ID: id, Pos: pos, Source: source, Duplicates: c.dups, file: src, index: i})
 	}
 	return docs, i, errors.Join(errs...)
 }
@@ -497,9 +497,11 @@ type converter struct {
 	aliasDepth   int // > 0 while converting the target of an alias
 	aliased      int // values produced through aliases
 
-	// With dups not nil, the converter records the duplicate names of a
-	// manifest's named lists (duplicateNames): lines is how many lines of
-	// the file come before the node's stream, path where the converter is.
+	// With names set, the converter records the duplicate names of a
+	// manifest's named lists in dups (duplicateNames): lines is how many
+	// lines of the file come before the node's stream, path where the
+	// converter is.
+	names bool
 	lines int
 	dups  []Duplicate
 	path  []step
@@ -547,14 +549,14 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 			if _, dup := m[k.Value]; dup {
 				return nil, c.errorf(k, "duplicate key %q", k.Value)
 			}
-			if c.dups != nil {
+			if c.names {
 				c.path = append(c.path, step{key: k.Value, index: -1})
 			}
 			val, err := c.value(v, depth+1)
 			if err != nil {
 				return nil, err
 			}
-			if c.dups != nil {
+			if c.names {
 				c.path = c.path[:len(c.path)-1]
 			}
 			m[k.Value] = val
@@ -563,19 +565,19 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 	case yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
 		for i, item := range n.Content {
-			if c.dups != nil {
+			if c.names {
 				c.path = append(c.path, step{index: i})
 			}
 			val, err := c.value(item, depth+1)
 			if err != nil {
 				return nil, err
 			}
-			if c.dups != nil {
+			if c.names {
 				c.path = c.path[:len(c.path)-1]
 			}
 			l = append(l, val)
 		}
-		if c.dups != nil && (len(c.path) == 0 || c.path[len(c.path)-1].index < 0) {
+		if c.names && (len(c.path) == 0 || c.path[len(c.path)-1].index < 0) {
 			// A list directly inside a list is copied whole by a merge,
 			// not merged by name: only a mapping's lists are checked.
 			c.duplicateNames(n, l)
@@ -643,14 +645,6 @@ func itemName(v any) (string, bool) {
 	}
 	name, ok := m["name"].(string)
 	return name, ok
-}
-
-// found returns the duplicate names recorded, nil for none.
-func (c *converter) found() []Duplicate {
-	if len(c.dups) == 0 {
-		return nil
-	}
-	return c.dups
 }
 
 func (c *converter) scalar(n *yaml.Node) (any, error) {
@@ -755,7 +749,7 @@ func (d *Doc) Inline(path []string, source string) (*Doc, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, Errorf(pos, source, "inline manifest is a %s, not a mapping", kindName(n))
 	}
-	c := converter{file: d.Pos.File, source: source, dups: []Duplicate{}}
+	c := converter{file: d.Pos.File, source: source, names: true}
 	v, err := c.value(n, 0)
 	if err != nil {
 		return nil, err
@@ -765,6 +759,6 @@ func (d *Doc) Inline(path []string, source string) (*Doc, error) {
 	if err != nil {
 		return nil, Errorf(pos, source, "%v", err)
 	}
-	return &Doc{Object: obj, ID: id, Pos: pos, Source: source, Duplicates: c.found(), file: d.file, index: d.index,
+	return &Doc{Object: obj, ID: id, Pos: pos, Source: source, Duplicates: c.dups, file: d.file, index: d.index,
 		path: append(slices.Clone(d.path), path...)}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,7 +156,7 @@ func Encode(s Spec) ([]byte, error) {
 
 	lock := Lock{APIVersion: APIVersion, Kind: LockKind, Environment: s.Environment,
 		ConfigMap: Object{Name: s.Name, Namespace: s.Namespace}, Sources: s.Sources}
-	var out bytes.Buffer
+	var out writer // the bundle: CRDs, then the ConfigMap
 	for _, c := range crds {
 		doc := c.doc
 		if doc == nil {
@@ -166,8 +167,8 @@ func Encode(s Spec) ([]byte, error) {
 		}
 		sum := sha256.Sum256(doc)
 		lock.CRDs = append(lock.CRDs, CRDDigest{Name: c.key[3], SHA256: hex.EncodeToString(sum[:])})
-		out.Write(doc)
-		out.WriteString("---\n")
+		out.buf = append(out.buf, doc...)
+		out.buf = append(out.buf, "---\n"...)
 	}
 
 	// The Katalog's documents are written in spans, on every core (an
@@ -212,18 +213,20 @@ func Encode(s Spec) ([]byte, error) {
 	if size := len(data[KatalogKey]) + len(data[LockKey]); size > configMapMaxBytes {
 		return nil, &TooLargeError{Environment: s.Environment, Size: size}
 	}
-	doc, err := configMap(s, data)
-	if err != nil {
+	// Room for the ConfigMap at once: its data's lines indented by four,
+	// and its other fields.
+	lines := strings.Count(data[KatalogKey], "\n") + strings.Count(data[LockKey], "\n")
+	out.buf = slices.Grow(out.buf, len(data[KatalogKey])+len(data[LockKey])+4*lines+1024)
+	if err := out.document(configMap(s, data)); err != nil {
 		return nil, err
 	}
-	out.Write(doc)
-	return out.Bytes(), nil
+	return out.buf, nil
 }
 
-// configMap renders the bundle's ConfigMap; its data values, multi-line
+// configMap is the bundle's ConfigMap; its data values, multi-line
 // strings, are written as literal block scalars.
-func configMap(s Spec, data map[string]string) ([]byte, error) {
-	return EncodeDocument(map[string]any{
+func configMap(s Spec, data map[string]string) map[string]any {
+	return map[string]any{
 		"apiVersion": "v1",
 		"kind":       "ConfigMap",
 		"metadata": map[string]any{
@@ -233,7 +236,7 @@ func configMap(s Spec, data map[string]string) ([]byte, error) {
 			"annotations": map[string]any{DigestAnnotation: Digest(data)},
 		},
 		"data": map[string]any{KatalogKey: data[KatalogKey], LockKey: data[LockKey]},
-	})
+	}
 }
 
 // EncodeDocument writes one manifest as a YAML document, as Encode does.
@@ -256,6 +259,21 @@ func literalSafe(s string) bool {
 	if s[0] == ' ' || s[0] == '\n' || strings.Contains(s, "\n\t") || s[0] == '\t' {
 		return false // yaml.v3 cannot read a block line that starts with a tab
 	}
+	for i := 0; i < len(s); i++ {
+		// Printable ASCII, tabs and newlines are the common case: a byte
+		// test each. Anything else is decoded as runes from there on.
+		if c := s[i]; c >= 0x80 {
+			return printableRunes(s[i:])
+		} else if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// printableRunes reports whether s holds only printable characters, tabs
+// and newlines.
+func printableRunes(s string) bool {
 	for _, r := range s {
 		switch {
 		case r == '\n' || r == '\t':
@@ -279,12 +297,20 @@ func Digest(data map[string]string) string {
 	}
 	sort.Strings(keys)
 	h := sha256.New()
+	var chunk []byte
 	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write([]byte{0})
-		h.Write([]byte(strconv.Itoa(len(data[k]))))
-		h.Write([]byte{0})
-		h.Write([]byte(data[k]))
+		chunk = append(chunk[:0], k...)
+		chunk = append(chunk, 0)
+		chunk = strconv.AppendInt(chunk, int64(len(data[k])), 10)
+		h.Write(append(chunk, 0))
+		// The value in pieces through one buffer: a katalog.yaml of a
+		// megabyte is not copied whole to be hashed.
+		for v := data[k]; len(v) > 0; {
+			n := min(len(v), 32<<10)
+			chunk = append(chunk[:0], v[:n]...)
+			h.Write(chunk)
+			v = v[n:]
+		}
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

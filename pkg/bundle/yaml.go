@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -47,21 +46,31 @@ const spaces = "                                                                
 // mapping writes the entries of m at indentation ind; the first entry's
 // line is assumed to be started already when the caller is a list item.
 func (w *writer) mapping(m map[string]any, ind int) error {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	// Entries are taken with their values, so that writing them in order
+	// looks nothing up; most mappings fit the array, which stays on the
+	// stack.
+	var small [16]field
+	fields := small[:0]
+	for k, v := range m {
+		fields = append(fields, field{k, v})
 	}
-	sort.Strings(keys)
-	for i, k := range keys {
+	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.key, b.key) })
+	for i, f := range fields {
 		if i > 0 {
 			w.indent(ind)
 		}
-		w.key(k, ind)
-		if err := w.value(m[k], ind); err != nil {
-			return fmt.Errorf("%s: %w", k, err)
+		w.key(f.key, ind)
+		if err := w.value(f.value, ind); err != nil {
+			return fmt.Errorf("%s: %w", f.key, err)
 		}
 	}
 	return nil
+}
+
+// field is one entry of a mapping.
+type field struct {
+	key   string
+	value any
 }
 
 // value writes the value of a mapping entry whose key is written.

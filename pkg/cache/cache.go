@@ -135,9 +135,9 @@ func (c *Cache) refPath(key string) string {
 	return filepath.Join(c.dir, "refs", h[:2], h)
 }
 
-// writeAtomic writes data to a temporary file beside path and renames it
+// writeAtomic writes data, its parts in order, to a temporary file beside path and renames it
 // into place: readers see the old content or the new, never a part.
-func writeAtomic(path string, data []byte) error {
+func writeAtomic(path string, data ...[]byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -145,7 +145,12 @@ func writeAtomic(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, werr := tmp.Write(data)
+	var werr error
+	for _, d := range data {
+		if _, werr = tmp.Write(d); werr != nil {
+			break
+		}
+	}
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		os.Remove(tmp.Name())

@@ -113,22 +113,25 @@ func (r *Results) Holds(slot, key string, rest []byte) (head []byte, ok bool) {
 	return bytes.Clone(head), true
 }
 
-// Put stores payload in slot for key, replacing what the slot held.
-func (r *Results) Put(slot, key string, payload []byte) error {
+// Put stores payload, the concatenation of parts, in slot for key,
+// replacing what the slot held. A large payload made of a header and a
+// body is written from its parts, not copied into one.
+func (r *Results) Put(slot, key string, parts ...[]byte) error {
 	if strings.ContainsAny(key, "\n\r") {
 		return fmt.Errorf("invalid results key %q", key)
 	}
-	sum := sha256.Sum256(payload)
-	var b bytes.Buffer
-	b.Grow(len(resultsMagic) + len(r.stamp) + len(key) + 2*sha256.Size + 2 + len(payload))
-	b.WriteString(resultsMagic)
-	b.WriteString(r.stamp)
-	b.WriteString(key)
-	b.WriteByte('\n')
-	b.WriteString(hex.EncodeToString(sum[:]))
-	b.WriteByte('\n')
-	b.Write(payload)
-	return writeAtomic(r.path(slot), b.Bytes())
+	sum := sha256.New()
+	for _, p := range parts {
+		sum.Write(p)
+	}
+	head := make([]byte, 0, len(resultsMagic)+len(r.stamp)+len(key)+2*sha256.Size+2)
+	head = append(head, resultsMagic...)
+	head = append(head, r.stamp...)
+	head = append(head, key...)
+	head = append(head, '\n')
+	head = hex.AppendEncode(head, sum.Sum(nil))
+	head = append(head, '\n')
+	return writeAtomic(r.path(slot), append([][]byte{head}, parts...)...)
 }
 
 // parseResult splits an entry into its payload, stamp and key, checking its

@@ -178,6 +178,15 @@ func TestResultsHolds(t *testing.T) {
 	if err := r.Put("env dev", "inputs-1", []byte("12 3\n"+body)); err != nil {
 		t.Fatal(err)
 	}
+	// Put from parts stores what Put of their concatenation does.
+	if err := r.Put("env parts", "inputs-1", []byte("12 "), nil, []byte("3\n"), []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	whole, err1 := os.ReadFile(r.path("env dev"))
+	parts, err2 := os.ReadFile(r.path("env parts"))
+	if err1 != nil || err2 != nil || !bytes.Equal(whole, parts) {
+		t.Fatalf("Put from parts wrote %d bytes (%v), of the whole %d (%v); not the same", len(parts), err2, len(whole), err1)
+	}
 	other := otherStore("v1+buildid:bb", "schema-1")
 	tests := []struct {
 		name      string

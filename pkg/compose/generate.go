@@ -93,7 +93,7 @@ func Bundles(ctx context.Context, opts Options) ([]Bundle, error) {
 		manifests, crds := kat.Counts()
 		if digest, ok := inputs.Load(i); ok {
 			// A failed write costs the next run time, not this one its bundle.
-			_ = opts.Results.Put(bundleSlot(opts, kat.Env.Name), digest.(string), encodeCachedBundle(manifests, crds, data))
+			_ = opts.Results.Put(bundleSlot(opts, kat.Env.Name), digest.(string), cachedBundleHead(manifests, crds), data)
 		}
 		put(i, Bundle{Env: kat.Env, Manifests: manifests, CRDs: crds, Data: data, Images: kat.Images})
 		return nil

@@ -95,10 +95,10 @@ func bundleSlot(opts Options, env string) string {
 	return "bundle\x00" + opts.Komposer.Path + "\x00" + env + "\x00" + opts.EnvValue
 }
 
-// cachedBundle is what an environment's bundle entry holds.
-func encodeCachedBundle(manifests, crds int, data []byte) []byte {
-	out := fmt.Appendf(nil, "%d %d\n", manifests, crds)
-	return append(out, data...)
+// An environment's bundle entry holds a line of counts (cachedBundleHead)
+// and the bundle's bytes.
+func cachedBundleHead(manifests, crds int) []byte {
+	return fmt.Appendf(nil, "%d %d\n", manifests, crds)
 }
 
 func decodeCachedBundle(payload []byte) (manifests, crds int, data []byte, ok bool) {

@@ -105,10 +105,12 @@ func Named(l []any) bool {
 }
 
 func mergeNamed(base, patch []any, t *tracer) []any {
-	index := make(map[string]int, len(base))
+	var short [8]string
+	names := short[:0]
+	index := newNameIndex(len(base) + len(patch))
 	out := make([]any, 0, len(base)+len(patch))
 	for _, item := range base {
-		index[item.(map[string]any)["name"].(string)] = len(out)
+		names = index.add(names, item.(map[string]any)["name"].(string))
 		out = append(out, item)
 	}
 	deleted := false
@@ -118,7 +120,7 @@ func mergeNamed(base, patch []any, t *tracer) []any {
 		if t != nil {
 			t.push(Step{Name: name, Item: true})
 		}
-		i, exists := index[name]
+		i, exists := index.find(names, name)
 		directive, _ := m[DeleteDirective].(string)
 		switch {
 		case directive == "delete":
@@ -138,7 +140,7 @@ func mergeNamed(base, patch []any, t *tracer) []any {
 			}
 			out[i] = apply(nil, withoutDirective(m, directive), t)
 		default:
-			index[name] = len(out)
+			names = index.add(names, name)
 			out = append(out, apply(nil, withoutDirective(m, directive), t))
 		}
 		if t != nil {
@@ -155,6 +157,45 @@ func mergeNamed(base, patch []any, t *tracer) []any {
 		}
 	}
 	return kept
+}
+
+// nameIndex finds the position of the last item of a name in a merged
+// list, whether or not the item was deleted since: by looking through
+// names, those of the items at each position, in a short list, which most
+// named lists are (containers, ports, variables), and through byName in a
+// long one. Its names are a local slice of mergeNamed's, appended to there
+// (a slice inside a struct behind a pointer would escape to the heap).
+type nameIndex struct {
+	byName map[string]int
+}
+
+const shortList = 16 // longest list searched name by name
+
+func newNameIndex(items int) nameIndex {
+	if items > shortList {
+		return nameIndex{byName: make(map[string]int, items)}
+	}
+	return nameIndex{}
+}
+
+func (x nameIndex) add(names []string, name string) []string {
+	if x.byName != nil {
+		x.byName[name] = len(names)
+	}
+	return append(names, name)
+}
+
+func (x nameIndex) find(names []string, name string) (int, bool) {
+	if x.byName != nil {
+		i, ok := x.byName[name]
+		return i, ok
+	}
+	for i := len(names) - 1; i >= 0; i-- {
+		if names[i] == name {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // clone deep-copies a value built of maps, lists and scalars. Nil values

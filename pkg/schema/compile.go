@@ -431,13 +431,14 @@ func (m match) check(v any, _ *[]insertion) bool {
 	if len(s) > maxCachedLen {
 		return m.re.MatchString(s) != m.negate
 	}
-	if ok, hit := m.seen.Load(s); hit {
+	// v, not s, is the key: s would be boxed again for each lookup.
+	if ok, hit := m.seen.Load(v); hit {
 		return ok.(bool)
 	}
 	verdict := m.re.MatchString(s) != m.negate
 	if m.count.Load() < maxMatchCache {
 		m.count.Add(1)
-		m.seen.Store(s, verdict)
+		m.seen.Store(v, verdict)
 	}
 	return verdict
 }

@@ -187,7 +187,7 @@ type memoEntry struct {
 // results of other schemas and other ork builds (cache.Results does).
 type Memo interface {
 	Get(slot, key string) ([]byte, bool)
-	Put(slot, key string, payload []byte) error
+	Put(slot, key string, payload ...[]byte) error
 }
 
 // SetMemo makes Check take the completion of a document it checked in an

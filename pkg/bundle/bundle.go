@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -178,7 +179,7 @@ func Encode(s Spec) ([]byte, error) {
 	parts := make([][]byte, (len(others)+span-1)/span)
 	errs := make([]error, len(parts))
 	onEveryCore(len(parts), func(p int) {
-		var w writer
+		w := writer{buf: (*spanBuffers.Get().(*[]byte))[:0]}
 		for i := p * span; i < min((p+1)*span, len(others)); i++ {
 			if i > 0 {
 				w.buf = append(w.buf, "---\n"...)
@@ -204,6 +205,7 @@ func Encode(s Spec) ([]byte, error) {
 	katalog.Grow(size)
 	for _, part := range parts {
 		katalog.Write(part)
+		spanBuffers.Put(&part)
 	}
 	lockBytes, err := marshal(lock)
 	if err != nil {
@@ -222,6 +224,11 @@ func Encode(s Spec) ([]byte, error) {
 	}
 	return out.buf, nil
 }
+
+// spanBuffers are the buffers spans of a Katalog are written in, kept for
+// the next span once joined: an environment's buffers are the size the
+// next one needs, and are not grown again from nothing.
+var spanBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // configMap is the bundle's ConfigMap; its data values, multi-line
 // strings, are written as literal block scalars.
@@ -260,16 +267,24 @@ func literalSafe(s string) bool {
 		return false // yaml.v3 cannot read a block line that starts with a tab
 	}
 	for i := 0; i < len(s); i++ {
-		// Printable ASCII, tabs and newlines are the common case: a byte
-		// test each. Anything else is decoded as runes from there on.
-		if c := s[i]; c >= 0x80 {
-			return printableRunes(s[i:])
-		} else if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f {
-			return false
+		// Printable ASCII, tabs and newlines are the common case: a
+		// table lookup each. Anything else is decoded as runes from
+		// there on.
+		if c := s[i]; !plainText[c] {
+			return c >= 0x80 && printableRunes(s[i:])
 		}
 	}
 	return true
 }
+
+// plainText holds the bytes of printable ASCII, tabs and newlines.
+var plainText = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = true
+	}
+	t['\n'], t['\t'] = true, true
+	return t
+}()
 
 // printableRunes reports whether s holds only printable characters, tabs
 // and newlines.

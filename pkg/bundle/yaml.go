@@ -293,25 +293,39 @@ func reservedWord(s string) bool {
 
 // numeric reports whether a YAML 1.1 or 1.2 reader might take s for a
 // number, a timestamp or a base-60 value: anything that starts with a digit
-// or a dot (after a sign) and has no letter but e, unless it has a colon or
-// a 0x, 0o or 0b prefix, which make it numeric whatever follows.
+// or a dot (after signs) and has no letter but e, unless it has a colon or
+// a 0x, 0o or 0b prefix, which make it numeric whatever follows. yaml.v3
+// drops every underscore of such a scalar before reading it as a number
+// ("0_B0" is 0, "-_1" is -1), so underscores count for nothing here. s is
+// ASCII (plainSafe has refused every byte from 0x80).
 func numeric(s string) bool {
-	// yaml.v3 drops every underscore of such a scalar before reading it
-	// as a number ("0_B0" is 0, "-_1" is -1).
-	t := strings.TrimLeft(strings.ReplaceAll(s, "_", ""), "+-")
-	if t == "" || !(t[0] >= '0' && t[0] <= '9' || t[0] == '.') {
+	i := 0
+	for i < len(s) && (s[i] == '_' || s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	if i == len(s) || !(s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
 		return false
 	}
-	t = strings.ToLower(t)
-	if strings.Contains(t, ":") || strings.HasPrefix(t, "0x") || strings.HasPrefix(t, "0o") || strings.HasPrefix(t, "0b") {
-		return true
-	}
-	for i := 0; i < len(t); i++ {
-		if c := t[i]; c >= 'a' && c <= 'z' && c != 'e' {
-			return false
+	if s[i] == '0' {
+		for _, c := range []byte(s[i+1:]) {
+			if c != '_' {
+				if c |= 0x20; c == 'x' || c == 'o' || c == 'b' {
+					return true
+				}
+				break
+			}
 		}
 	}
-	return true
+	letter := false
+	for _, c := range []byte(s[i:]) {
+		if c == ':' {
+			return true
+		}
+		if c |= 0x20; 'a' <= c && c <= 'z' && c != 'e' {
+			letter = true
+		}
+	}
+	return !letter
 }
 
 // reserved are the plain words YAML 1.1 or 1.2 read as something other

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"cuelang.org/go/cue/ast"
 	cuelit "cuelang.org/go/cue/literal"
@@ -707,13 +708,25 @@ func (r ruled) check(v any, fill *[]insertion) bool {
 		return false
 	}
 	m := v.(map[string]any) // the inner checker accepts only structs
-	e := &env{root: m, st: r.st, budget: maxRuleSteps, vars: make([]binding, 0, 8)}
+	// Every struct with rules is checked in an environment of its own:
+	// taken from a pool, they cost no allocation each.
+	e := envs.Get().(*env)
+	*e = env{root: m, st: r.st, budget: maxRuleSteps, vars: e.vars[:0]}
+	fired := false
 	for _, rl := range r.rules {
 		e.vars = e.vars[:0]
-		if rl.fires(e) {
-			*fill = (*fill)[:mark]
-			return false
+		if fired = rl.fires(e); fired {
+			break
 		}
+	}
+	clear(e.vars[:cap(e.vars)]) // no values kept alive by the pool
+	*e = env{vars: e.vars[:0]}
+	envs.Put(e)
+	if fired {
+		*fill = (*fill)[:mark]
+		return false
 	}
 	return true
 }
+
+var envs = sync.Pool{New: func() any { return &env{vars: make([]binding, 0, 8)} }}

@@ -2,6 +2,8 @@ package bundle_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -641,6 +643,20 @@ func TestDigest(t *testing.T) {
 	// The README's definition, computed by hand.
 	if got, want := bundle.Digest(map[string]string{}), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"; got != want {
 		t.Errorf("Digest of no data = %s, want %s", got, want)
+	}
+	// Values longer than the buffer Digest hashes them through (32 KiB),
+	// against the definition written out.
+	for _, size := range []int{32<<10 - 1, 32 << 10, 32<<10 + 1, 100<<10 + 3} {
+		var katalog strings.Builder
+		for i := 0; katalog.Len() < size; i++ {
+			fmt.Fprintf(&katalog, "line %d\n", i)
+		}
+		value := katalog.String()[:size]
+		data := map[string]string{"katalog.yaml": value, "lock.yaml": "x\n"}
+		sum := sha256.Sum256([]byte(fmt.Sprintf("katalog.yaml\x00%d\x00%slock.yaml\x002\x00x\n", len(value), value)))
+		if got, want := bundle.Digest(data), "sha256:"+hex.EncodeToString(sum[:]); got != want {
+			t.Errorf("Digest of a %d-byte katalog.yaml = %s, want %s", size, got, want)
+		}
 	}
 }
 

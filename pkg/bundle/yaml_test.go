@@ -207,3 +207,43 @@ func TestReservedWord(t *testing.T) {
 		}
 	}
 }
+
+// TestLiteralSafe: which multi-line strings are written as literal blocks.
+// A string whose first non-ASCII character is printable is decoded as
+// runes from there on; any other character refuses the block.
+func TestLiteralSafe(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		want bool
+	}{
+		{"a\nb\n", true},
+		{"a\tb\nc\n", true},
+		{"é\nü\n", true},
+		{"ab日本\nc\n", true},
+		{"x\n\nz\n", true},
+		{"a\x7f\nb\n", false},        // DEL
+		{"a\x01\nb\n", false},        // a control character
+		{"a\rb\nc\n", false},         // a carriage return
+		{"a\u0085b\nc\n", false},     // NEL, a C1 control
+		{"é\u2028\nx\n", false},      // a line separator after a printable non-ASCII one
+		{"a\uFFFD\nb\n", false},      // the replacement character
+		{"a\xff\nb\n", false},        // not UTF-8
+		{"\uFEFFa\nb\n", false},      // a byte order mark
+		{"a\n\tb\n", false},          // a line that starts with a tab
+		{" a\nb\n", false},           // a leading space
+		{"a\nb", false},              // no final newline
+		{"a\nb\n\n", false},          // two
+		{"é\nb\u00a0c\x7f\n", false}, // DEL after the first non-ASCII character
+	} {
+		if got := literalSafe(tt.s); got != tt.want {
+			t.Errorf("literalSafe(%q) = %v, want %v", tt.s, got, tt.want)
+		}
+	}
+	doc, err := EncodeDocument(map[string]any{"k": "é\nü\nz\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "k: |\n  é\n  ü\n  z\n"; string(doc) != want {
+		t.Errorf("EncodeDocument = %q, want %q", doc, want)
+	}
+}

@@ -336,6 +336,61 @@ func TestPatch(t *testing.T) {
 	}
 }
 
+// TestPatchLongNamedLists: lists of more than 16 items find names through
+// a map, shorter ones by a search (nameIndex); both must merge into the
+// last item of a name, as a map from name to its last position does, also
+// when the base repeats a name, and when a patch deletes an item and adds
+// it again.
+func TestPatchLongNamedLists(t *testing.T) {
+	items := func(n int, dup, at int) l {
+		var out l
+		for i := range n {
+			name := fmt.Sprintf("n%d", i)
+			if i == at {
+				name = fmt.Sprintf("n%d", dup)
+			}
+			out = append(out, m{"name": name, "v": i})
+		}
+		return out
+	}
+	for _, size := range []int{10, 20} {
+		// n3 at 3 and at size-2: the patch merges into the second.
+		base := items(size, 3, size-2)
+		t.Run(fmt.Sprintf("%d items, a name twice", size), func(t *testing.T) {
+			got := merge.Patch(merge.Copy(base), l{m{"name": "n3", "v": "patched"}}).(l)
+			for i, item := range got {
+				v := item.(m)["v"]
+				if want := base[i].(m)["v"]; i == size-2 {
+					want = "patched"
+					if v != want {
+						t.Errorf("item %d: v = %v, want %v", i, v, want)
+					}
+				} else if v != want {
+					t.Errorf("item %d: v = %v, want %v (unchanged)", i, v, want)
+				}
+			}
+		})
+		t.Run(fmt.Sprintf("%d items, deleted and added again", size), func(t *testing.T) {
+			base := items(size, -1, -1)
+			got := merge.Patch(merge.Copy(base), l{
+				m{"name": "n1", "$patch": "delete"},
+				m{"name": "n1", "v": "again"},
+				m{"name": "n1", "w": "merged"},
+			}).(l)
+			if len(got) != size {
+				t.Fatalf("got %d items, want %d", len(got), size)
+			}
+			last := got[len(got)-1].(m)
+			if want := (m{"name": "n1", "v": "again", "w": "merged"}); !reflect.DeepEqual(last, want) {
+				t.Errorf("last item = %v, want %v (n1 deleted, then added at the end and merged into)", last, want)
+			}
+			if got[1].(m)["name"] != "n2" {
+				t.Errorf("item 1 = %v, want n2 (n1 removed from its place)", got[1])
+			}
+		})
+	}
+}
+
 func show(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {

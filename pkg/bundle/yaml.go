@@ -261,16 +261,31 @@ func plainSafe(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == 0x7f || c >= 0x80 {
-			return false
-		}
-		if c == '#' && s[i-1] == ' ' || c == ':' && s[i+1] == ' ' {
+		switch c := s[i]; {
+		case plainByte[c]:
+		case c == '#':
+			if s[i-1] == ' ' { // a comment
+				return false
+			}
+		case c == ':':
+			if s[i+1] == ' ' { // a mapping's key
+				return false
+			}
+		default: // a control character, DEL, or not ASCII
 			return false
 		}
 	}
 	return !reservedWord(s) && !numeric(s)
 }
+
+// plainByte holds the printable ASCII bytes but '#' and ':', which a
+// plain scalar may hold only where they start no comment or mapping.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '#' && c != ':'
+	}
+	return t
+}()
 
 // reservedWord reports whether s is one of the reserved words, in any
 // case, without allocating: most strings are longer than any of them. s is

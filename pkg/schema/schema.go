@@ -390,15 +390,25 @@ func (v *Validator) fast(obj map[string]any) (Result, bool) {
 	if chk == nil {
 		return Result{}, false
 	}
-	var fill []insertion
-	if !chk.check(obj, &fill) {
-		return Result{}, false
+	fill := fills.Get().(*[]insertion)
+	ok := chk.check(obj, fill)
+	if ok {
+		for _, in := range *fill {
+			in.into[in.key] = deepCopy(in.value)
+		}
 	}
-	for _, in := range fill {
-		in.into[in.key] = deepCopy(in.value)
+	clear((*fill)[:cap(*fill)]) // no manifest kept alive by the pool
+	*fill = (*fill)[:0]
+	fills.Put(fill)
+	if !ok {
+		return Result{}, false
 	}
 	return Result{Object: obj}, true
 }
+
+// fills are the lists of defaults to insert that checks gather, reused:
+// a manifest has a few, and a list grown for each cost allocations.
+var fills = sync.Pool{New: func() any { return new([]insertion) }}
 
 // complete validates obj with CUE.
 func (c *compiled) complete(obj map[string]any) Result {

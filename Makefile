@@ -51,10 +51,12 @@ registry:
 
 ## bench: Go benchmarks and the generate workload at four sizes, cold and warm
 ## (ork against helm template and cue export in the same run; helm and cue are
-## installed from the Go module proxy into the user cache directory)
+## installed from the Go module proxy into the user cache directory), and the
+## instructions of a cold build and of helm's loop (with valgrind installed)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/merge ./pkg/bundle ./pkg/schema ./pkg/compose
 	$(GO) test -run '^$$' -bench 'Generate' -benchtime 5x -timeout 60m -v ./pkg/workload
+	$(GO) test -run '^$$' -bench 'Instructions' -benchtime 1x -timeout 60m -v ./pkg/workload
 	$(GO) test -run '^$$' -bench 'GitSource' -benchtime 7x -v ./pkg/workload
 	$(GO) test -run '^$$' -bench Plan -benchtime 20x -v ./pkg/workload
 	$(GO) test -run '^$$' -bench BenchmarkOCI -benchtime 15x ./pkg/cli

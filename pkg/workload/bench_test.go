@@ -179,14 +179,12 @@ func BenchmarkGenerate(b *testing.B) {
 			if err := WriteChart(dir, size); err != nil {
 				b.Fatal(err)
 			}
-			helmHome := []string{"HELM_CONFIG_HOME=" + filepath.Join(dir, "helm-home", "config"), "HELM_CACHE_HOME=" + filepath.Join(dir, "helm-home", "cache"), "HELM_DATA_HOME=" + filepath.Join(dir, "helm-home", "data")}
 			warmCache := "ORK_CACHE_DIR=" + filepath.Join(dir, "cache")
 			one := "GOMAXPROCS=1"
 			helmLoop := func(env ...string) sample {
 				var total sample
 				for e := range size.Environments {
-					x := run(b, command{dir: dir, env: append(env, helmHome...), stdout: filepath.Join(dir, "helm-"+fmtEnv(e)+".yaml"),
-						args: []string{helm, "template", "bench", "./helm", "-f", filepath.Join("helm", "values", fmtEnv(e)+".yaml")}})
+					x := run(b, command{dir: dir, env: append(env, helmHome(dir)...), stdout: filepath.Join(dir, "helm-"+fmtEnv(e)+".yaml"), args: helmTemplate(helm, e)})
 					total.wall += x.wall
 					total.cpu += x.cpu
 					total.rss = max(total.rss, x.rss)
@@ -266,6 +264,78 @@ func BenchmarkGenerate(b *testing.B) {
 				b.Logf("%s warm: ork plan --env %s %v (CPU %v), ork diff %s %s %v (CPU %v)", size, fmtEnv(3), plan.median().Round(time.Millisecond), plan.medianCPU().Round(time.Millisecond),
 					fmtEnv(1), fmtEnv(2), diff.median().Round(time.Millisecond), diff.medianCPU().Round(time.Millisecond))
 			}
+		})
+	}
+}
+
+// helmHome keeps helm's configuration, cache and data in a workload's
+// directory.
+func helmHome(dir string) []string {
+	return []string{"HELM_CONFIG_HOME=" + filepath.Join(dir, "helm-home", "config"), "HELM_CACHE_HOME=" + filepath.Join(dir, "helm-home", "cache"), "HELM_DATA_HOME=" + filepath.Join(dir, "helm-home", "data")}
+}
+
+// helmTemplate renders environment e of a workload's chart.
+func helmTemplate(helm string, e int) []string {
+	return []string{helm, "template", "bench", "./helm", "-f", filepath.Join("helm", "values", fmtEnv(e)+".yaml")}
+}
+
+// BenchmarkInstructions counts the instructions that a cold `ork generate
+// bundle` and helm template's loop execute at GOMAXPROCS=1, under
+// valgrind's cachegrind: figures that the machine's other tenants do not
+// move, where they move times by a quarter (a count varies by about 1.5%
+// between runs, with when the collector runs). Instructions are not time
+// (a cache miss costs more than an addition), so this is the measure for
+// choosing between two versions of ork, beside BenchmarkGenerate's times.
+// Skipped where valgrind is not installed.
+func BenchmarkInstructions(b *testing.B) {
+	valgrind, err := exec.LookPath("valgrind")
+	if err != nil {
+		b.Skip("valgrind is not installed (apt-get install valgrind)")
+	}
+	ork, _, helm := binaries(b)
+	refs := regexp.MustCompile(`I\s+refs:\s+([\d,]+)`)
+	count := func(dir string, env []string, args ...string) float64 {
+		cmd := exec.Command(valgrind, append([]string{"--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), append([]string{"GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1"}, env...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("valgrind %v: %v\n%s", args, err, stderr.Bytes())
+		}
+		m := refs.FindSubmatch(stderr.Bytes())
+		if m == nil {
+			b.Fatalf("valgrind %v: no instruction count in\n%s", args, stderr.Bytes())
+		}
+		var n float64
+		fmt.Sscan(strings.ReplaceAll(string(m[1]), ",", ""), &n)
+		return n
+	}
+	for _, size := range []Size{{50, 3}, {500, 20}} {
+		b.Run(size.String(), func(b *testing.B) {
+			dir := b.TempDir()
+			if err := Write(dir, size); err != nil {
+				b.Fatal(err)
+			}
+			if err := WriteChart(dir, size); err != nil {
+				b.Fatal(err)
+			}
+			var orkIr, helmIr float64
+			for i := 0; b.Loop(); i++ {
+				cache := filepath.Join(dir, fmt.Sprintf("cold-%d", i))
+				orkIr = count(dir, []string{"ORK_CACHE_DIR=" + cache}, ork, "generate", "bundle", "-q", "-o", "cold/")
+				os.RemoveAll(cache)
+				helmIr = 0
+				for e := range size.Environments {
+					helmIr += count(dir, helmHome(dir), helmTemplate(helm, e)...)
+				}
+			}
+			manifests := float64(2 * size.Services * size.Environments)
+			b.ReportMetric(orkIr/1e6, "ork-Minstr")
+			b.ReportMetric(helmIr/1e6, "helm-Minstr")
+			b.ReportMetric(helmIr/orkIr, "x-helm-instr")
+			b.Logf("%s cold at GOMAXPROCS=1, in instructions: ork %.0f M (%.0f k a manifest), helm template's loop %.0f M: %.1fx",
+				size, orkIr/1e6, orkIr/manifests/1e3, helmIr/1e6, helmIr/orkIr)
 		})
 	}
 }

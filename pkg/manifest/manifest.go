@@ -652,12 +652,23 @@ func (c *converter) scalar(n *yaml.Node) (any, error) {
 	case "!!null":
 		return nil, nil
 	case "!!bool":
+		// The common spellings directly: Node.Decode makes a decoder
+		// for each value.
+		switch n.Value {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
 		var b bool
 		if err := n.Decode(&b); err != nil {
 			return nil, c.errorf(n, "%v", err)
 		}
 		return b, nil
 	case "!!int":
+		if i, ok := decimal(n.Value); ok {
+			return i, nil
+		}
 		var i int64
 		if err := n.Decode(&i); err == nil {
 			return i, nil
@@ -680,6 +691,24 @@ func (c *converter) scalar(n *yaml.Node) (any, error) {
 		return nil, c.errorf(n, "binary values are not supported in manifests")
 	}
 	return n.Value, nil
+}
+
+// decimal reads a plain decimal integer without a leading zero, sign or
+// underscore, which yaml.v3 reads as strconv.ParseInt does in base 10
+// (it reads integers in base 0, where a leading 0 is octal); anything
+// else is left to yaml.v3.
+func decimal(s string) (int64, bool) {
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || len(digits) > 18 || digits[0] == '0' && len(digits) > 1 {
+		return 0, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, false
+		}
+	}
+	i, err := strconv.ParseInt(s, 10, 64)
+	return i, err == nil
 }
 
 // Position returns where the value at path starts in the document, or the

@@ -172,13 +172,7 @@ func BenchmarkGenerate(b *testing.B) {
 	ork, cue, helm := binaries(b)
 	for _, size := range []Size{{50, 3}, {200, 5}, {500, 20}, {1000, 20}} {
 		b.Run(size.String(), func(b *testing.B) {
-			dir := b.TempDir()
-			if err := Write(dir, size); err != nil {
-				b.Fatal(err)
-			}
-			if err := WriteChart(dir, size); err != nil {
-				b.Fatal(err)
-			}
+			dir := writeWorkload(b, size)
 			warmCache := "ORK_CACHE_DIR=" + filepath.Join(dir, "cache")
 			one := "GOMAXPROCS=1"
 			helmLoop := func(env ...string) sample {
@@ -268,6 +262,19 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 }
 
+// writeWorkload writes a workload of size and its chart into a fresh
+// directory.
+func writeWorkload(b *testing.B, size Size) string {
+	dir := b.TempDir()
+	if err := Write(dir, size); err != nil {
+		b.Fatal(err)
+	}
+	if err := WriteChart(dir, size); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
 // helmHome keeps helm's configuration, cache and data in a workload's
 // directory.
 func helmHome(dir string) []string {
@@ -313,13 +320,7 @@ func BenchmarkInstructions(b *testing.B) {
 	}
 	for _, size := range []Size{{50, 3}, {500, 20}} {
 		b.Run(size.String(), func(b *testing.B) {
-			dir := b.TempDir()
-			if err := Write(dir, size); err != nil {
-				b.Fatal(err)
-			}
-			if err := WriteChart(dir, size); err != nil {
-				b.Fatal(err)
-			}
+			dir := writeWorkload(b, size)
 			var orkIr, helmIr float64
 			for i := 0; b.Loop(); i++ {
 				cache := filepath.Join(dir, fmt.Sprintf("cold-%d", i))

@@ -200,12 +200,12 @@ func (w *writer) scalar(v any) error {
 		}
 		w.buf = append(w.buf, s...)
 	case string:
-		if !utf8.ValidString(x) {
-			return fmt.Errorf("%q is not valid UTF-8", x)
-		}
-		if plainSafe(x) {
+		switch {
+		case plainSafe(x): // printable ASCII, so valid UTF-8
 			w.buf = append(w.buf, x...)
-		} else {
+		case !utf8.ValidString(x):
+			return fmt.Errorf("%q is not valid UTF-8", x)
+		default:
 			w.quoted(x)
 		}
 	default:

@@ -150,7 +150,7 @@ func (w *writer) sequence(l []any, ind int) error {
 // literal writes s, which literalSafe accepts, as the lines of a literal
 // block scalar at indentation ind.
 func (w *writer) literal(s string, ind int) {
-	w.buf = slices.Grow(w.buf, len(s)+(ind+1)*strings.Count(s, "\n"))
+	w.buf = slices.Grow(w.buf, len(s)+ind*strings.Count(s, "\n")) // each line indented; s holds the newlines
 	for line := range strings.SplitSeq(strings.TrimSuffix(s, "\n"), "\n") {
 		if line != "" {
 			w.indent(ind)

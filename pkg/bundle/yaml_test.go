@@ -247,3 +247,20 @@ func TestLiteralSafe(t *testing.T) {
 		t.Errorf("EncodeDocument = %q, want %q", doc, want)
 	}
 }
+
+// TestLiteralRoom checks that a literal block is written in the room
+// Encode makes for it, the text and an indentation per line: the
+// ConfigMap's katalog.yaml is a megabyte, copied again whenever its buffer
+// grows.
+func TestLiteralRoom(t *testing.T) {
+	for _, s := range []string{"a\nb\n", "a\n\nb\n", strings.Repeat("key: value\n", 1000)} {
+		for _, ind := range []int{0, 2, 4} {
+			w := writer{buf: make([]byte, 0, len(s)+ind*strings.Count(s, "\n"))}
+			room := cap(w.buf)
+			w.literal(s, ind)
+			if cap(w.buf) != room {
+				t.Errorf("literal(%.20q, %d) grew its buffer from %d to %d bytes, for %d written", s, ind, room, cap(w.buf), len(w.buf))
+			}
+		}
+	}
+}

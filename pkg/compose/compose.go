@@ -718,7 +718,11 @@ func uniqueIDs(docs []*manifest.Doc) error {
 
 // merge applies the layers in order and expands templates.
 func (b *builder) merge(env Env, layers []*layer, problems *problemList) *Katalog {
-	kat := &Katalog{Env: env, byID: map[manifest.ID]*entry{}}
+	docs := 0 // as many manifests at most: sized once, not grown
+	for _, l := range layers {
+		docs += len(l.docs)
+	}
+	kat := &Katalog{Env: env, byID: make(map[manifest.ID]*entry, docs), IDs: make([]manifest.ID, 0, docs)}
 	tmpl := env // what templates see
 	if b.opts.EnvValue != "" {
 		tmpl.Name = b.opts.EnvValue

@@ -39,7 +39,8 @@ func apply(base, patch any, t *tracer) any {
 	switch p := patch.(type) {
 	case map[string]any:
 		b, ok := base.(map[string]any)
-		if !ok || b == nil {
+		fresh := !ok || b == nil
+		if fresh {
 			if t != nil {
 				t.created(base, writesNothing(p))
 			}
@@ -50,11 +51,18 @@ func apply(base, patch any, t *tracer) any {
 			return b
 		}
 		for k, v := range p {
-			if v == nil {
+			switch v.(type) {
+			case nil:
 				delete(b, k)
-				continue
+			case map[string]any, []any:
+				var was any // nothing in a fresh map: not looked up
+				if !fresh {
+					was = b[k]
+				}
+				b[k] = apply(was, v, nil)
+			default: // a scalar replaces whatever was there
+				b[k] = v
 			}
-			b[k] = apply(b[k], v, nil)
 		}
 		return b
 	case []any:
